@@ -1,0 +1,1 @@
+"""One module per dataset; each builds its expectations from reference data."""

@@ -1,0 +1,82 @@
+with
+
+deals as (
+
+    select * from {{ ref('fct_deals') }}
+
+),
+
+reps as (
+
+    select * from {{ ref('dim_rep') }}
+
+),
+
+closed_deals as (
+
+    select
+        rep_id,
+        {{ month_start('close_date') }} as closed_month,
+        is_won,
+        is_lost,
+        amount_reporting,
+        is_missing_fx_rate,
+        sales_cycle_days
+
+    from deals
+    where is_closed
+        and not is_archived
+        and rep_id is not null
+
+),
+
+monthly as (
+
+    select
+        rep_id,
+        closed_month,
+        sum(case when is_won then amount_reporting end) as won_amount,
+        sum(case when is_lost then amount_reporting end) as lost_amount,
+        count(case when is_won then 1 end) as deals_won,
+        count(case when is_lost then 1 end) as deals_lost,
+        count(case when is_missing_fx_rate then 1 end) as deals_missing_fx_rate,
+        avg(case when is_won then amount_reporting end) as avg_deal_size,
+        {{ median('case when is_won then amount_reporting end') }} as median_deal_size,
+        avg(case when is_won then sales_cycle_days end) as avg_sales_cycle,
+        {{ median('case when is_won then sales_cycle_days end') }} as median_sales_cycle
+
+    from closed_deals
+    group by rep_id, closed_month
+
+),
+
+final as (
+
+    select
+        monthly.rep_id,
+        reps.rep_email,
+        reps.rep_name,
+        reps.team_name,
+        monthly.closed_month as month,
+        cast(coalesce(monthly.won_amount, 0) as {{ type_money() }}) as bookings_amount,
+        monthly.deals_won,
+        monthly.deals_lost,
+        {{ safe_divide('monthly.deals_won', 'monthly.deals_won + monthly.deals_lost') }}
+            as win_rate,
+        {{ safe_divide(
+            'coalesce(monthly.won_amount, 0)',
+            'coalesce(monthly.won_amount, 0) + coalesce(monthly.lost_amount, 0)'
+        ) }} as win_rate_by_amount,
+        cast(monthly.avg_deal_size as {{ type_money() }}) as avg_deal_size_amount,
+        cast(monthly.median_deal_size as {{ type_money() }}) as median_deal_size_amount,
+        cast(monthly.avg_sales_cycle as {{ type_ratio() }}) as avg_sales_cycle_days,
+        cast(monthly.median_sales_cycle as {{ type_ratio() }}) as median_sales_cycle_days,
+        monthly.deals_missing_fx_rate
+
+    from monthly
+    left join reps
+        on monthly.rep_id = reps.rep_id
+
+)
+
+select * from final

@@ -1,0 +1,5 @@
+"""The CRM source (HubSpot CRM v3 object shapes)."""
+
+from ingest.crm.source import CRM_OBJECT_TYPES, crm_source
+
+__all__ = ["CRM_OBJECT_TYPES", "crm_source"]

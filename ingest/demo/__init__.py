@@ -1,0 +1,1 @@
+"""The demo world: a deterministic sales company written in each source's export format."""

@@ -1,0 +1,156 @@
+"""The one place that knows paths, targets and tunables.
+
+Every value comes from an environment variable (documented in the README) with a
+default that runs the embedded demo: a DuckDB file under ``warehouse/``. Secrets are
+read from the environment here and never written anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "sales.duckdb"
+
+Target = Literal["duckdb", "postgres"]
+TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable to fix."""
+
+
+@dataclass(frozen=True)
+class PostgresCredentials:
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    database: str
+
+    def dlt_credentials(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "username": self.user,
+            "password": self.password,
+            "database": self.database,
+        }
+
+    def env(self) -> dict[str, str]:
+        """The variables dbt's ``postgres`` profile target reads."""
+        return {
+            "SALES_TRACKER_PG_HOST": self.host,
+            "SALES_TRACKER_PG_PORT": str(self.port),
+            "SALES_TRACKER_PG_USER": self.user,
+            "SALES_TRACKER_PG_PASSWORD": self.password,
+            "SALES_TRACKER_PG_DATABASE": self.database,
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    target: Target = "duckdb"
+    warehouse_path: Path = DEFAULT_WAREHOUSE
+    postgres: PostgresCredentials | None = None
+    crm_export_dir: Path | None = None
+    reporting_currency: str = "USD"
+    company_timezone: str = "Asia/Jakarta"
+    # Share of a source's records that may be quarantined before the load is failed.
+    max_reject_rate: float = 0.05
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        target = env.get("SALES_TRACKER_TARGET", "duckdb")
+        if target not in TARGETS:
+            raise SettingsError(f"SALES_TRACKER_TARGET must be one of {TARGETS}, got {target!r}")
+        crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
+        settings = cls(
+            target=target,  # type: ignore[arg-type]
+            warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or DEFAULT_WAREHOUSE,
+            postgres=_postgres_from_env(env) if target == "postgres" else None,
+            crm_export_dir=_absolute(crm_export),
+            reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
+            company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
+            max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
+        )
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced; ``None`` values leave the setting as it is."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        for key in ("warehouse_path", "crm_export_dir"):
+            if key in given:
+                given[key] = _absolute(str(given[key]))
+        return replace(self, **given)
+
+    @property
+    def state_dir(self) -> Path:
+        """Where dlt keeps pipeline state between runs (also restored from the destination)."""
+        return self.warehouse_path.parent / "dlt_pipelines"
+
+    @property
+    def dbt_target(self) -> str:
+        return self.target
+
+    def dbt_vars(self) -> dict[str, str]:
+        """Values handed to every dbt invocation as ``--vars``; read by profiles and models."""
+        return {
+            "warehouse_path": str(self.warehouse_path),
+            "reporting_currency": self.reporting_currency,
+            "company_timezone": self.company_timezone,
+        }
+
+    def describe(self) -> str:
+        """A one-line, secret-free description of where data goes."""
+        if self.target == "postgres" and self.postgres:
+            pg = self.postgres
+            return f"postgres {pg.user}@{pg.host}:{pg.port}/{pg.database}"
+        return f"duckdb {self.warehouse_path}"
+
+
+def _absolute(value: str | None) -> Path | None:
+    if not value:
+        return None
+    return Path(value).expanduser().resolve()
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+
+
+def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
+    required = [
+        "SALES_TRACKER_PG_HOST",
+        "SALES_TRACKER_PG_USER",
+        "SALES_TRACKER_PG_PASSWORD",
+        "SALES_TRACKER_PG_DATABASE",
+    ]
+    missing = [name for name in required if not env.get(name)]
+    if missing:
+        raise SettingsError(
+            "SALES_TRACKER_TARGET=postgres needs " + ", ".join(missing) + " to be set"
+            " (the PostgreSQL destination requires a password even with trust auth)"
+        )
+    port = env.get("SALES_TRACKER_PG_PORT", "5432")
+    if not port.isdigit():
+        raise SettingsError(f"SALES_TRACKER_PG_PORT must be a port number, got {port!r}")
+    return PostgresCredentials(
+        host=env["SALES_TRACKER_PG_HOST"],
+        port=int(port),
+        user=env["SALES_TRACKER_PG_USER"],
+        password=env["SALES_TRACKER_PG_PASSWORD"],
+        database=env["SALES_TRACKER_PG_DATABASE"],
+    )

@@ -1,0 +1,1 @@
+"""Asset checks beyond dbt's tests: great-expectations suites and quarantine thresholds."""

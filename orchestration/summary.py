@@ -1,0 +1,58 @@
+"""The KPI summary printed after a run: what a sales manager would glance at first."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ingest.settings import Settings
+from orchestration.warehouse import query
+
+MONTHLY_TOTALS = """
+select
+    month,
+    sum(bookings_amount) as bookings_amount,
+    sum(deals_won) as deals_won,
+    sum(deals_lost) as deals_lost
+from marts.mart_rep_performance_monthly
+group by month
+order by month
+"""
+
+TOP_REPS = """
+select rep_name, team_name, bookings_amount, deals_won, deals_lost, win_rate
+from marts.mart_rep_performance_monthly
+where month = (select max(month) from marts.mart_rep_performance_monthly)
+order by bookings_amount desc, rep_name
+limit 5
+"""
+
+
+def kpi_summary(settings: Settings) -> str:
+    monthly = query(settings, MONTHLY_TOTALS)
+    if monthly.empty:
+        return "No closed deals in the warehouse yet: marts.mart_rep_performance_monthly is empty."
+    monthly["win_rate"] = monthly["deals_won"] / (monthly["deals_won"] + monthly["deals_lost"])
+    top = query(settings, TOP_REPS)
+    currency = settings.reporting_currency
+    latest = monthly["month"].iloc[-1]
+    return "\n".join(
+        [
+            f"Bookings by month ({currency}, company time zone {settings.company_timezone})",
+            _table(monthly, money=["bookings_amount"], ratio=["win_rate"]),
+            "",
+            f"Top reps in {latest:%Y-%m}",
+            _table(top, money=["bookings_amount"], ratio=["win_rate"]),
+        ]
+    )
+
+
+def _table(frame: pd.DataFrame, money: list[str], ratio: list[str]) -> str:
+    shown = frame.copy()
+    for column in shown.columns:
+        if column in money:
+            shown[column] = [f"{value:,.2f}" for value in shown[column]]
+        elif column in ratio:
+            shown[column] = ["-" if pd.isna(value) else f"{value:.1%}" for value in shown[column]]
+        elif column == "month":
+            shown[column] = [f"{value:%Y-%m}" for value in shown[column]]
+    return shown.to_string(index=False)
