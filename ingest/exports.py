@@ -31,7 +31,6 @@ REJECTS_SCHEMA = pa.schema(
         ("line_number", pa.int64()),
         ("reason", pa.string()),
         ("payload", pa.string()),
-        ("rejected_at", TIMESTAMP),
     ]
 )
 
@@ -153,7 +152,6 @@ def _reject(
         "line_number": line_number,
         "reason": reason,
         "payload": payload.encode("utf-8", "replace").decode("utf-8"),
-        "rejected_at": datetime.now(UTC),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
     )
 
+    dev = commands.add_parser("dev", help="open the Dagster UI on this project's definitions")
+    dev.add_argument("--port", type=int, default=3000, help="port of the UI on 127.0.0.1")
+
     args = parser.parse_args(argv)
+    if args.command == "dev":
+        return open_ui(args.port)
     try:
         if args.command == "demo":
             from ingest.demo.world import write_demo_world
@@ -54,36 +60,43 @@ def main(argv: list[str] | None = None) -> int:
     return refresh(settings)
 
 
+def open_ui(port: int) -> int:
+    """Start ``dagster dev`` with this project's instance, bound to loopback."""
+    from orchestration.instance import prepare_dagster_home
+
+    home = prepare_dagster_home()
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [
+        str(dagster),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
+    print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home})", flush=True)
+    return subprocess.call(command, cwd=PROJECT_ROOT)
+
+
 def refresh(settings: Settings) -> int:
     """Run the ``daily_refresh`` job in-process and print the KPI summary."""
     # Imported late: loading the code location takes seconds, not needed for --help.
-    from orchestration.definitions import build_definitions
     from orchestration.instance import get_instance
+    from orchestration.runner import failure_report, run_daily_refresh
     from orchestration.summary import kpi_summary
 
     print(f"Running daily_refresh into {settings.describe()} ...", flush=True)
     started = time.monotonic()
-    job = build_definitions(settings).resolve_job_def("daily_refresh")
-    result = job.execute_in_process(instance=get_instance(), raise_on_error=False)
+    result = run_daily_refresh(settings, get_instance())
     elapsed = time.monotonic() - started
-    failed_checks = [
-        evaluation
-        for evaluation in result.get_asset_check_evaluations()
-        if not evaluation.passed and evaluation.severity.value == "ERROR"
-    ]
     if not result.success:
         print(f"\ndaily_refresh failed after {elapsed:.1f} s:", file=sys.stderr)
-        for event in result.get_step_failure_events():
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            print(f"- step {event.step_key}: {message}", file=sys.stderr)
-        for evaluation in failed_checks:
-            print(
-                f"- check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed",
-                file=sys.stderr,
-            )
+        for line in failure_report(result):
+            print(f"- {line}", file=sys.stderr)
         return 1
-    print(f"daily_refresh succeeded in {elapsed:.1f} s (run {result.run_id}).\n")
+    print(f"\ndaily_refresh succeeded in {elapsed:.1f} s (run {result.run_id}).\n")
     print(kpi_summary(settings))
     return 0
 

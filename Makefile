@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make demo` (the main job) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv from PATH, else the one pip installs for this Python.
+UV = $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
+VENV_STAMP := .venv/.synced
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o -type f -print)
+
+.PHONY: help setup demo test dev lint format clean
+
+help:
+	@echo "make demo   run daily_refresh on the demo world (DuckDB, no network) and print KPIs"
+	@echo "make test   run the test suite (starts its own PostgreSQL server)"
+	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make lint   ruff check and format check"
+	@echo "make clean  remove the warehouse, Dagster storage and dbt artifacts"
+
+$(VENV_STAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+# dagster-dbt loads the manifest at import; it is prepared here, not on every load.
+$(MANIFEST): $(VENV_STAMP) $(DBT_FILES)
+	cd dbt_project && ../.venv/bin/dbt parse --quiet
+	@touch $@
+
+setup: $(VENV_STAMP) $(MANIFEST)
+
+demo: setup
+	$(UV) run --frozen sales-tracker demo
+
+test: setup
+	$(UV) run --frozen pytest
+
+dev: setup
+	$(UV) run --frozen sales-tracker dev
+
+lint: $(VENV_STAMP)
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: $(VENV_STAMP)
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+clean:
+	rm -rf warehouse .dagster dbt_project/target dbt_project/logs

@@ -1,0 +1,41 @@
+"""Run ``daily_refresh`` in-process on the definitions built for a configuration."""
+
+from __future__ import annotations
+
+from dagster import DagsterInstance, ExecuteInProcessResult
+
+from ingest.settings import Settings
+from orchestration.definitions import build_definitions
+
+# dbt's own progress lines are INFO; DEBUG would add Dagster's every engine event.
+CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def run_daily_refresh(
+    settings: Settings, instance: DagsterInstance | None = None
+) -> ExecuteInProcessResult:
+    job = build_definitions(settings).resolve_job_def("daily_refresh")
+    return job.execute_in_process(
+        instance=instance or DagsterInstance.ephemeral(),
+        run_config=CONSOLE_AT_INFO,
+        raise_on_error=False,
+    )
+
+
+def failure_report(result: ExecuteInProcessResult) -> list[str]:
+    """One line per failed step and per failed blocking check, naming what went wrong."""
+    lines = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        # The innermost cause names what to fix; the wrappers around it only say where.
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = error.message.strip() if error else "unknown error"
+        lines.append(f"step {event.step_key}: {message}")
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            lines.append(
+                f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed "
+                f"({evaluation.severity.value})"
+            )
+    return lines
