@@ -49,8 +49,10 @@ class SuiteResult:
 def run_suite(name: str, frame: pd.DataFrame, expectations: Sequence[Expectation]) -> SuiteResult:
     # Imported here: great_expectations takes seconds to import, and definitions must load fast.
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_definition = (
         context.data_sources.add_pandas(name=f"{name}_source")
         .add_dataframe_asset(name=f"{name}_frame")

@@ -77,7 +77,8 @@ def open_ui(port: int) -> int:
         str(port),
     ]
     print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home})", flush=True)
-    return subprocess.call(command, cwd=PROJECT_ROOT)
+    # From DAGSTER_HOME, so that Dagster does not warn about the repo's dagster.yaml template.
+    return subprocess.call(command, cwd=home)
 
 
 def refresh(settings: Settings) -> int:

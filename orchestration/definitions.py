@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 from dagster import Definitions
 
 from ingest.settings import Settings
@@ -23,4 +24,7 @@ def build_definitions(settings: Settings) -> Definitions:
     )
 
 
-defs = build_definitions(Settings.from_env())
+@dg.definitions
+def defs() -> Definitions:
+    """Loaded lazily by Dagster's tools: importing this module builds nothing."""
+    return build_definitions(Settings.from_env())

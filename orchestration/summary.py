@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ingest.exports import REJECTS_TABLE
+from ingest.pipeline import raw_dataset
 from ingest.settings import Settings
-from orchestration.warehouse import query
+from orchestration.warehouse import query, table_exists
 
 MONTHLY_TOTALS = """
 select
@@ -42,8 +44,20 @@ def kpi_summary(settings: Settings) -> str:
             "",
             f"Top reps in {latest:%Y-%m}",
             _table(top, money=["bookings_amount"], ratio=["win_rate"]),
+            "",
+            _quarantine_line(settings),
         ]
     )
+
+
+def _quarantine_line(settings: Settings) -> str:
+    rejects = f"{raw_dataset('crm')}.{REJECTS_TABLE}"
+    count = 0
+    if table_exists(settings, raw_dataset("crm"), REJECTS_TABLE):
+        count = int(query(settings, f"select count(*) as n from {rejects}")["n"].iloc[0])
+    if not count:
+        return "Quarantined CRM records: none."
+    return f"Quarantined CRM records: {count} (reasons and payloads in {rejects})."
 
 
 def _table(frame: pd.DataFrame, money: list[str], ratio: list[str]) -> str:

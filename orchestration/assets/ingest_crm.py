@@ -46,10 +46,14 @@ def build_crm_assets(settings: Settings) -> AssetsDefinition:
     ) -> Iterator[Any]:
         # A fresh source and pipeline per run: dagster-dlt fails every second run that
         # reuses one source object in a process (dagster#34052).
-        yield from dlt.run(
+        for result in dlt.run(
             context=context,
             dlt_source=crm_source(settings.crm_export_dir),
             dlt_pipeline=make_pipeline(settings, CRM),
-        )
+        ):
+            rows = (result.metadata or {}).get("rows_loaded")
+            loaded = rows.value if rows is not None else 0
+            context.log.info(f"{result.asset_key.to_user_string()}: {loaded} rows loaded")
+            yield result
 
     return crm_raw_tables
