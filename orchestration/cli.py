@@ -7,8 +7,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.settings import PROJECT_ROOT, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from ingest.demo.world import WorldSummary
 
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "warehouse" / "demo_export"
 
@@ -21,14 +25,19 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(
-        "demo", help="write the demo world, run daily_refresh on it, print KPIs"
+        "demo", help="generate the demo world, run daily_refresh on it, print KPIs"
     )
-    demo.add_argument(
-        "--out", type=Path, default=DEFAULT_DEMO_DIR, help="where to write the demo export"
-    )
-    demo.add_argument("--seed", type=int, default=7, help="seed of the demo world")
+    _world_arguments(demo, default_scale="s")
     demo.add_argument(
         "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
+    )
+
+    generate = commands.add_parser(
+        "generate", help="write a demo world: exports, files and its ground-truth KPIs"
+    )
+    _world_arguments(generate, default_scale="s")
+    generate.add_argument(
+        "--dirty-rate", type=float, default=0.0, help="share of extra malformed deal records"
     )
 
     run = commands.add_parser("run", help="run daily_refresh on the configured sources, print KPIs")
@@ -43,13 +52,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "dev":
         return open_ui(args.port)
+    if args.command == "generate":
+        generate_demo_world(args.out, args.scale, args.seed, args.workers, args.dirty_rate)
+        return 0
     try:
         if args.command == "demo":
-            from ingest.demo.world import write_demo_world
-
-            print(f"Writing the demo world (seed {args.seed}) to {args.out} ...", flush=True)
-            crm_export = write_demo_world(args.out, seed=args.seed)
-            settings = Settings.from_env(crm_export_dir=crm_export, warehouse_path=args.warehouse)
+            world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
+            settings = Settings.from_env(
+                crm_export_dir=world.crm_dir, warehouse_path=args.warehouse
+            )
         else:
             settings = Settings.from_env(
                 crm_export_dir=args.crm_export, warehouse_path=args.warehouse
@@ -58,6 +69,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sales-tracker: {error}", file=sys.stderr)
         return 2
     return refresh(settings)
+
+
+def _world_arguments(parser: argparse.ArgumentParser, default_scale: str) -> None:
+    parser.add_argument(
+        "--scale",
+        choices=["xs", "s", "m", "l"],
+        default=default_scale,
+        help=f"size of the world (default {default_scale}: ~20k deals)",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="seed: same seed, same bytes")
+    parser.add_argument("--out", type=Path, default=DEFAULT_DEMO_DIR, help="where to write it")
+    parser.add_argument("--workers", type=int, help="processes generating (default: all cores)")
+
+
+def generate_demo_world(
+    out: Path, scale: str, seed: int, workers: int | None, dirty_rate: float = 0.0
+) -> WorldSummary:
+    from ingest.demo.world import generate_world
+
+    print(f"Generating the demo world (scale {scale}, seed {seed}) in {out} ...", flush=True)
+    world = generate_world(out, scale, seed, dirty_rate=dirty_rate, workers=workers, progress=True)
+    rate = world.rows / world.seconds if world.seconds else 0
+    print(
+        f"Wrote {world.rows:,} records in {world.seconds:.1f} s ({rate:,.0f} records/s): "
+        + ", ".join(f"{count:,} {name}" for name, count in sorted(world.counts.items()))
+    )
+    if world.dirty_records:
+        print(f"Injected {world.dirty_records:,} malformed deal records.")
+    return world
 
 
 def open_ui(port: int) -> int:

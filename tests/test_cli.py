@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ingest.demo.world import write_demo_world
-
 CLI = Path(sys.executable).with_name("sales-tracker")
 
 
@@ -53,12 +51,3 @@ def test_run_without_a_crm_export_names_what_to_set(tmp_path: Path) -> None:
     )
     assert completed.returncode == 1
     assert "set SALES_TRACKER_CRM_EXPORT (or pass --crm-export)" in completed.stderr
-
-
-def test_demo_world_is_deterministic(tmp_path: Path) -> None:
-    first = write_demo_world(tmp_path / "a", seed=3)
-    second = write_demo_world(tmp_path / "b", seed=3)
-    other = write_demo_world(tmp_path / "c", seed=4)
-    for name in ("owners.jsonl", "deals.jsonl", "deal_pipelines.jsonl"):
-        assert (first / name).read_bytes() == (second / name).read_bytes()
-    assert (first / "deals.jsonl").read_bytes() != (other / "deals.jsonl").read_bytes()

@@ -7,7 +7,7 @@ the real API's shapes: string ids, string property values, ISO 8601 UTC timestam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -16,8 +16,11 @@ from typing import Any
 
 def hubspot_timestamp(moment: datetime) -> str:
     """HubSpot's timestamp format: UTC, milliseconds, a trailing Z."""
-    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    elif moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,59 @@ def owner_object(
     }
 
 
+History = Sequence[tuple[Any, datetime]]
+
+
+def crm_object(
+    object_id: str,
+    created_at: datetime,
+    histories: Mapping[str, History],
+    properties: Mapping[str, Any] | None = None,
+    associations: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    archived_at: datetime | None = None,
+) -> dict[str, Any]:
+    """A CRM object as the v3 API returns it with ``propertiesWithHistory`` and associations.
+
+    ``histories`` maps a property to its ``(value, when)`` changes in time order; its
+    current value is the last one. ``properties`` are the properties without history.
+    ``associations`` maps an object type to ``(id, association type)`` pairs.
+    """
+    stamps = [created_at] + [moment for changes in histories.values() for _, moment in changes]
+    if archived_at:
+        stamps.append(archived_at)
+    created, updated = hubspot_timestamp(created_at), hubspot_timestamp(max(stamps))
+    current = {name: _text(changes[-1][0]) for name, changes in histories.items() if changes}
+    obj: dict[str, Any] = {
+        "id": object_id,
+        "properties": {
+            **{name: _text(value) for name, value in (properties or {}).items()},
+            **current,
+            "createdate": created,
+            "hs_lastmodifieddate": updated,
+            "hs_object_id": object_id,
+        },
+        "propertiesWithHistory": {name: _history(changes) for name, changes in histories.items()},
+        "createdAt": created,
+        "updatedAt": updated,
+        "archived": archived_at is not None,
+    }
+    if associations:
+        obj["associations"] = {
+            object_type: {"results": [{"id": other, "type": kind} for other, kind in pairs]}
+            for object_type, pairs in associations.items()
+            if pairs
+        }
+    if archived_at:
+        obj["archivedAt"] = hubspot_timestamp(archived_at)
+    return obj
+
+
 def deal_object(
     deal_id: str,
     name: str,
     pipeline_id: str,
-    stage_history: Sequence[tuple[str, datetime]],
-    owner_history: Sequence[tuple[str, datetime]],
+    stage_history: History,
+    owner_history: History,
     amount: Decimal | str | None,
     currency: str,
     created_at: datetime,
@@ -98,37 +148,36 @@ def deal_object(
     deal_type: str = "newbusiness",
     archived: bool = False,
 ) -> dict[str, Any]:
-    """A deal; histories are ``(value, when)`` pairs in time order, the last one current."""
-    changes = [moment for _, moment in (*stage_history, *owner_history)]
-    updated_at = max([created_at, *changes])
-    properties = {
-        "dealname": name,
-        "pipeline": pipeline_id,
-        "dealstage": stage_history[-1][0],
-        "hubspot_owner_id": owner_history[-1][0] if owner_history else None,
-        "amount": None if amount is None else str(amount),
-        "deal_currency_code": currency,
-        "dealtype": deal_type,
-        "createdate": hubspot_timestamp(created_at),
-        "closedate": hubspot_timestamp(close_at) if close_at else None,
-        "hs_lastmodifieddate": hubspot_timestamp(updated_at),
-        "hs_object_id": deal_id,
-    }
-    return {
-        "id": deal_id,
-        "properties": properties,
-        "propertiesWithHistory": {
-            "dealstage": _history(stage_history),
-            "hubspot_owner_id": _history(owner_history),
+    """A deal with stage and owner history; histories are ``(value, when)`` in time order."""
+    return crm_object(
+        deal_id,
+        created_at,
+        histories={"dealstage": stage_history, "hubspot_owner_id": owner_history},
+        properties={
+            "dealname": name,
+            "pipeline": pipeline_id,
+            "amount": amount,
+            "deal_currency_code": currency,
+            "dealtype": deal_type,
+            "closedate": hubspot_timestamp(close_at) if close_at else None,
         },
-        "createdAt": hubspot_timestamp(created_at),
-        "updatedAt": hubspot_timestamp(updated_at),
-        "archived": archived,
-    }
+        archived_at=max(moment for _, moment in stage_history) if archived else None,
+    )
 
 
-def _history(changes: Sequence[tuple[str, datetime]]) -> list[dict[str, Any]]:
+def _text(value: Any) -> str | None:
+    """HubSpot returns every property value as a string (timestamps in ISO 8601)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return hubspot_timestamp(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _history(changes: History) -> list[dict[str, Any]]:
     return [
-        {"value": value, "timestamp": hubspot_timestamp(moment), "sourceType": "CRM_UI"}
+        {"value": _text(value), "timestamp": hubspot_timestamp(moment), "sourceType": "CRM_UI"}
         for value, moment in reversed(changes)
     ]

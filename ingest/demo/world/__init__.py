@@ -1,0 +1,210 @@
+"""The demo world: a deterministic sales company, its exports and its ground truth.
+
+``generate_world`` streams one company at a time to disk, so memory stays flat as the
+scale grows; only the org, FX rates and the ground-truth aggregates are held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.demo.files import JsonlWriters, write_csv, write_jsonl
+from ingest.demo.world import crm_export, roster
+from ingest.demo.world.accounts import build_company
+from ingest.demo.world.activities import company_activities
+from ingest.demo.world.fx import FxRates
+from ingest.demo.world.org import Org, build_org
+from ingest.demo.world.scales import SCALES
+from ingest.demo.world.truth import GroundTruth, TruthPart
+
+DIRTY_VARIANTS = (
+    lambda obj: {key: value for key, value in obj.items() if key != "id"},
+    lambda obj: {**obj, "properties": {**obj["properties"], "amount": "n/a"}},
+    lambda obj: {**obj, "properties": {**obj["properties"], "closedate": "31/12/2026"}},
+)
+
+
+@dataclass(frozen=True)
+class WorldSummary:
+    folder: Path
+    scale: str
+    seed: int
+    counts: dict[str, int]
+    dirty_records: int
+    seconds: float
+
+    @property
+    def crm_dir(self) -> Path:
+        return self.folder / "crm"
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+
+def generate_world(
+    out_dir: Path,
+    scale: str = "s",
+    seed: int = 7,
+    dirty_rate: float = 0.0,
+    workers: int | None = None,
+    progress: bool = False,
+) -> WorldSummary:
+    """Write the world under ``out_dir``: ``crm/``, ``files/`` and ``expected/``.
+
+    ``dirty_rate`` adds that share of malformed deal lines (beside, never instead of, the
+    good ones), so the ground truth holds and the quarantine can be counted. Companies
+    are generated in chunks by ``workers`` processes and concatenated in order, so the
+    output is the same bytes whatever the number of workers.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
+    started = time.monotonic()
+    size = SCALES[scale]
+    org, fx = _org(seed, scale), _fx(seed)
+    truth = GroundTruth(fx)
+    crm_dir, files_dir = out_dir / "crm", out_dir / "files"
+    if crm_dir.exists():
+        shutil.rmtree(crm_dir)
+    chunks = [
+        _Chunk(
+            seed,
+            scale,
+            first,
+            min(first + CHUNK_COMPANIES, size.companies),
+            dirty_rate,
+            out_dir / ".chunks" / f"{number:05d}",
+        )
+        for number, first in enumerate(range(0, size.companies, CHUNK_COMPANIES))
+    ]
+    counts: dict[str, int] = {}
+    dirty_records = 0
+    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    with ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor() as pool:
+        for done, result in enumerate(pool.map(_generate_chunk, chunks), start=1):
+            truth.merge(result.truth)
+            dirty_records += result.dirty_records
+            for object_type, count in result.counts.items():
+                counts[object_type] = counts.get(object_type, 0) + count
+            _append_chunk(result.folder, crm_dir)
+            if progress:
+                print(
+                    f"  {min(done * CHUNK_COMPANIES, size.companies):,} of "
+                    f"{size.companies:,} companies",
+                    flush=True,
+                )
+    shutil.rmtree(out_dir / ".chunks", ignore_errors=True)
+
+    counts["owners"] = write_jsonl(crm_dir / "owners.jsonl", crm_export.owners(org))
+    counts["deal_pipelines"] = write_jsonl(crm_dir / "deal_pipelines.jsonl", crm_export.pipelines())
+    counts["call_dispositions"] = write_jsonl(
+        crm_dir / "call_dispositions.jsonl", crm_export.call_dispositions()
+    )
+    counts["rep_roster"] = write_csv(
+        files_dir / "rep_roster.csv", roster.ROSTER_COLUMNS, roster.roster_rows(org)
+    )
+    quota_rows = []
+    for rep_id, row, amount in roster.quota_rows(random.Random(f"{seed}:quotas"), org):
+        truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
+        quota_rows.append(row)
+    counts["quotas"] = write_csv(files_dir / "quotas.csv", roster.QUOTA_COLUMNS, quota_rows)
+    counts["fx_rates"] = write_csv(files_dir / "fx_rates.csv", roster.FX_COLUMNS, fx.rows())
+
+    truth.write(out_dir / "expected")
+    (out_dir / "world.json").write_text(
+        json.dumps(
+            {"scale": scale, "seed": seed, "counts": counts, "dirty_records": dirty_records},
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
+    return WorldSummary(
+        out_dir, scale, seed, counts, dirty_records, round(time.monotonic() - started, 3)
+    )
+
+
+CHUNK_COMPANIES = 2_000
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    seed: int
+    scale: str
+    first: int
+    stop: int
+    dirty_rate: float
+    folder: Path
+
+
+@dataclass
+class _ChunkResult:
+    folder: Path
+    counts: dict[str, int]
+    truth: TruthPart
+    dirty_records: int
+
+
+@lru_cache(maxsize=4)
+def _org(seed: int, scale: str) -> Org:
+    return build_org(random.Random(f"{seed}:org"), SCALES[scale])
+
+
+@lru_cache(maxsize=4)
+def _fx(seed: int) -> FxRates:
+    return FxRates(random.Random(f"{seed}:fx"))
+
+
+def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
+    org, fx = _org(chunk.seed, chunk.scale), _fx(chunk.seed)
+    truth = GroundTruth(fx)
+    dirty_records = 0
+    with JsonlWriters(chunk.folder) as crm:
+        for index in range(chunk.first, chunk.stop):
+            company = build_company(chunk.seed, index, org, fx)
+            crm.write("companies", crm_export.company(company))
+            for contact in company.contacts:
+                crm.write("contacts", crm_export.contact(contact, company.company_id))
+            dirty = random.Random(f"{chunk.seed}:dirty:{index}") if chunk.dirty_rate else None
+            for deal in company.deals:
+                rendered = crm_export.deal(deal, company.company_id)
+                crm.write("deals", rendered)
+                if dirty and dirty.random() < chunk.dirty_rate:
+                    crm.write("deals", dirty.choice(DIRTY_VARIANTS)(rendered))
+                    dirty_records += 1
+            truth.add_company(company)
+            for activity in company_activities(chunk.seed, index, company):
+                crm.write(activity.kind, crm_export.activity(activity))
+                truth.add_activity(activity)
+        counts = dict(crm.counts)
+    return _ChunkResult(chunk.folder, counts, truth.part(), dirty_records)
+
+
+def _append_chunk(chunk_dir: Path, crm_dir: Path) -> None:
+    crm_dir.mkdir(parents=True, exist_ok=True)
+    for part in sorted(chunk_dir.glob("*.jsonl")):
+        with part.open("rb") as source, (crm_dir / part.name).open("ab") as target:
+            shutil.copyfileobj(source, target, length=1 << 20)
+    shutil.rmtree(chunk_dir)
+
+
+class _InlineExecutor:
+    """The executor interface, run in this process (small worlds, one worker)."""
+
+    def map(self, fn, items):
+        return map(fn, items)
+
+    def __enter__(self) -> _InlineExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None

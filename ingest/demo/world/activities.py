@@ -1,0 +1,163 @@
+"""Calls, meetings, notes and tasks that reps log against contacts, companies and deals."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ingest.demo.world.accounts import Company
+from ingest.demo.world.scales import WORLD_END
+
+# HubSpot's default call dispositions (id -> label).
+CALL_DISPOSITIONS = {
+    "f240bbac-87c9-4f6e-bf70-924b57d47db7": "Connected",
+    "73a0d17f-1163-4015-bdd5-ec830791da20": "No answer",
+    "b2cf5968-551e-4856-9783-52b3da59a7d0": "Left voicemail",
+    "9d9162e7-6cf3-4944-bf63-4dff82258764": "Busy",
+    "a4c4c377-d246-4b32-a13b-75a56a4cd0ff": "Left live message",
+    "17b47fee-58de-441e-a44c-c6300d46f273": "Wrong number",
+}
+DISPOSITION_WEIGHTS = (45, 25, 15, 7, 5, 3)
+MEETING_TYPES = ("In-person Visit", "Video Call", "Phone Meeting")
+
+
+@dataclass
+class Activity:
+    kind: str  # calls, meetings, notes, tasks
+    activity_id: str
+    at: datetime
+    owner_id: str
+    contact_id: str
+    company_id: str
+    deal_id: str | None
+    properties: dict[str, object]
+    # Tasks: when the rep ticked it off (None while open).
+    completed_at: datetime | None = None
+
+
+def company_activities(seed: int, index: int, company: Company) -> Iterator[Activity]:
+    rng = random.Random(f"{seed}:activities:{index}")
+    counter = 0
+
+    def next_id(kind: str) -> str:
+        nonlocal counter
+        counter += 1
+        offset = {"calls": 1, "meetings": 2, "notes": 3, "tasks": 4}[kind]
+        return str(offset * 10**10 + index * 100 + counter)
+
+    contact = company.contacts[0]
+    if not company.deals:  # a lead nobody turned into a deal still gets a call or two
+        for _ in range(rng.randint(0, 3)):
+            at = contact.created_at + timedelta(days=rng.uniform(0, 20))
+            if at < WORLD_END:
+                yield _call(rng, next_id("calls"), at, company.owner_id, company, None)
+        return
+    for deal in company.deals:
+        end = deal.closed_at or WORLD_END
+        span = (end - deal.created_at).total_seconds()
+        for kind, mean in (("calls", 7), ("meetings", 2.5), ("notes", 3), ("tasks", 3.5)):
+            for _ in range(_poisson(rng, mean)):
+                at = deal.created_at + timedelta(seconds=rng.uniform(0, max(span, 3600)))
+                if at >= WORLD_END:
+                    continue
+                owner = deal.owner_at(at)
+                make = {"calls": _call, "meetings": _meeting, "notes": _note, "tasks": _task}[kind]
+                yield make(rng, next_id(kind), at, owner, company, deal)
+
+
+def _call(rng, activity_id, at, owner, company, deal) -> Activity:
+    disposition = rng.choices(list(CALL_DISPOSITIONS), DISPOSITION_WEIGHTS)[0]
+    connected = CALL_DISPOSITIONS[disposition] == "Connected"
+    return Activity(
+        "calls",
+        activity_id,
+        at,
+        owner,
+        company.contacts[0].contact_id,
+        company.company_id,
+        deal.deal_id if deal else None,
+        {
+            "hs_call_direction": rng.choice(("OUTBOUND", "OUTBOUND", "INBOUND")),
+            "hs_call_disposition": disposition,
+            "hs_call_duration": str(
+                int(rng.uniform(60, 1800) * 1000) if connected else int(rng.uniform(5, 40) * 1000)
+            ),
+            "hs_call_status": "COMPLETED",
+            "hs_call_title": f"Call with {company.name}",
+        },
+    )
+
+
+def _meeting(rng, activity_id, at, owner, company, deal) -> Activity:
+    kind = rng.choices(MEETING_TYPES, (30, 55, 15))[0]
+    return Activity(
+        "meetings",
+        activity_id,
+        at,
+        owner,
+        company.contacts[0].contact_id,
+        company.company_id,
+        deal.deal_id,
+        {
+            "hs_meeting_title": f"{kind} - {company.name}",
+            "hs_activity_type": kind,
+            "hs_meeting_location": "Client office" if kind == "In-person Visit" else "Online",
+            "hs_meeting_start_time": at,
+            "hs_meeting_end_time": at + timedelta(minutes=rng.choice((30, 45, 60))),
+            "hs_meeting_outcome": "COMPLETED",
+        },
+    )
+
+
+def _note(rng, activity_id, at, owner, company, deal) -> Activity:
+    return Activity(
+        "notes",
+        activity_id,
+        at,
+        owner,
+        company.contacts[0].contact_id,
+        company.company_id,
+        deal.deal_id,
+        {
+            "hs_note_body": rng.choice(
+                (
+                    "Budget confirmed.",
+                    "Needs legal review.",
+                    "Champion identified.",
+                    "Sent pricing.",
+                )
+            )
+        },
+    )
+
+
+def _task(rng, activity_id, at, owner, company, deal) -> Activity:
+    completed_at = at + timedelta(hours=rng.uniform(1, 72))
+    completed = completed_at < WORLD_END and rng.random() < 0.8
+    return Activity(
+        "tasks",
+        activity_id,
+        at,
+        owner,
+        company.contacts[0].contact_id,
+        company.company_id,
+        deal.deal_id,
+        {
+            "hs_task_subject": f"Follow up with {company.name}",
+            "hs_task_type": rng.choice(("CALL", "EMAIL", "TODO")),
+            "hs_task_status": "COMPLETED" if completed else "NOT_STARTED",
+            "hs_task_completion_date": completed_at if completed else None,
+        },
+        completed_at=completed_at if completed else None,
+    )
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method: small means only."""
+    limit, count, product = pow(2.718281828459045, -mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count

@@ -1,0 +1,175 @@
+"""The ground truth: KPIs of kpis.md computed from the world's facts, never from exports.
+
+Conventions, as kpis.md states them: periods are cut in the company time zone; a deal
+counts for its owner at close; amounts convert at the close day's FX rate (the latest
+earlier rate when none was published) and are rounded half up to cents per deal;
+archived and test deals leave every measure.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ingest.demo.files import write_csv
+from ingest.demo.world.accounts import Company
+from ingest.demo.world.activities import CALL_DISPOSITIONS, Activity
+from ingest.demo.world.fx import FxRates
+from ingest.demo.world.scales import COMPANY_TIMEZONE
+
+CENT = Decimal("0.01")
+REP_MONTHLY_COLUMNS = [
+    "rep_id",
+    "month",
+    "bookings_amount",
+    "deals_won",
+    "deals_lost",
+    "win_rate",
+    "win_rate_by_amount",
+    "avg_deal_size_amount",
+    "median_deal_size_amount",
+    "avg_sales_cycle_days",
+    "median_sales_cycle_days",
+    "quota_amount",
+    "quota_attainment",
+]
+ACTIVITY_DAILY_COLUMNS = [
+    "rep_id",
+    "activity_date",
+    "calls",
+    "calls_connected",
+    "meetings",
+    "visits",
+    "tasks_completed",
+]
+
+
+@dataclass
+class _RepMonth:
+    won: list[Decimal] = field(default_factory=list)
+    lost: list[Decimal] = field(default_factory=list)
+    cycle_days: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TruthPart:
+    """What a worker hands back: its share of the aggregates, to be merged."""
+
+    rep_months: dict[tuple[str, date], _RepMonth]
+    activity_days: dict[tuple[str, date], dict[str, int]]
+
+
+class GroundTruth:
+    def __init__(self, fx: FxRates, reporting_currency: str = "USD") -> None:
+        self.fx = fx
+        self.reporting_currency = reporting_currency
+        self.zone = ZoneInfo(COMPANY_TIMEZONE)
+        self.rep_months: dict[tuple[str, date], _RepMonth] = defaultdict(_RepMonth)
+        self.activity_days: dict[tuple[str, date], dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(ACTIVITY_DAILY_COLUMNS[2:], 0)
+        )
+        self.quotas: dict[tuple[str, date], Decimal] = {}
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(self.zone).date()
+
+    def add_company(self, company: Company) -> None:
+        for deal in company.deals:
+            if not deal.counts or deal.outcome is None:
+                continue
+            close_day = self.local_date(deal.closed_at)
+            amount = self.fx.convert(
+                deal.amount_at(deal.closed_at), deal.currency, self.reporting_currency, close_day
+            )
+            bucket = self.rep_months[(deal.owner_at(deal.closed_at), close_day.replace(day=1))]
+            if deal.outcome == "won":
+                bucket.won.append(amount)
+                bucket.cycle_days.append((close_day - self.local_date(deal.created_at)).days)
+            else:
+                bucket.lost.append(amount)
+
+    def add_activity(self, activity: Activity) -> None:
+        if activity.kind == "tasks":
+            if activity.completed_at:
+                day = self.local_date(activity.completed_at)
+                self.activity_days[(activity.owner_id, day)]["tasks_completed"] += 1
+            return
+        counts = self.activity_days[(activity.owner_id, self.local_date(activity.at))]
+        if activity.kind == "calls":
+            counts["calls"] += 1
+            disposition = activity.properties["hs_call_disposition"]
+            counts["calls_connected"] += CALL_DISPOSITIONS[disposition] == "Connected"
+        elif activity.kind == "meetings":
+            counts["meetings"] += 1
+            counts["visits"] += activity.properties["hs_activity_type"] == "In-person Visit"
+
+    def part(self) -> TruthPart:
+        return TruthPart(dict(self.rep_months), {k: dict(v) for k, v in self.activity_days.items()})
+
+    def merge(self, part: TruthPart) -> None:
+        for key, bucket in part.rep_months.items():
+            mine = self.rep_months[key]
+            mine.won += bucket.won
+            mine.lost += bucket.lost
+            mine.cycle_days += bucket.cycle_days
+        for key, counts in part.activity_days.items():
+            mine_counts = self.activity_days[key]
+            for name, count in counts.items():
+                mine_counts[name] += count
+
+    def add_quota(self, rep_id: str, month: date, amount: Decimal) -> None:
+        self.quotas[(rep_id, month)] = amount
+
+    def write(self, folder: Path) -> None:
+        write_csv(
+            folder / "rep_performance_monthly.csv", REP_MONTHLY_COLUMNS, self._rep_monthly_rows()
+        )
+        write_csv(
+            folder / "activity_daily.csv",
+            ACTIVITY_DAILY_COLUMNS,
+            (
+                {"rep_id": rep_id, "activity_date": day.isoformat(), **counts}
+                for (rep_id, day), counts in sorted(self.activity_days.items())
+            ),
+        )
+
+    def _rep_monthly_rows(self):
+        """One row per rep and month with a closed deal or a quota."""
+        for rep_id, month in sorted(set(self.rep_months) | set(self.quotas)):
+            bucket = self.rep_months.get((rep_id, month), _RepMonth())
+            won, lost = sum(bucket.won, Decimal(0)), sum(bucket.lost, Decimal(0))
+            quota = self.quotas.get((rep_id, month))
+            closed = len(bucket.won) + len(bucket.lost)
+            yield {
+                "rep_id": rep_id,
+                "month": month.isoformat(),
+                "bookings_amount": won,
+                "deals_won": len(bucket.won),
+                "deals_lost": len(bucket.lost),
+                "win_rate": _ratio(len(bucket.won), closed),
+                "win_rate_by_amount": _ratio(won, won + lost),
+                "avg_deal_size_amount": _cents(statistics.mean(bucket.won)) if bucket.won else "",
+                "median_deal_size_amount": _cents(statistics.median(bucket.won))
+                if bucket.won
+                else "",
+                "avg_sales_cycle_days": _ratio(sum(bucket.cycle_days), len(bucket.cycle_days)),
+                "median_sales_cycle_days": statistics.median(bucket.cycle_days)
+                if bucket.cycle_days
+                else "",
+                "quota_amount": quota if quota is not None else "",
+                "quota_attainment": _ratio(won, quota) if quota else "",
+            }
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _ratio(numerator, denominator) -> str:
+    """A fraction written with enough digits to compare against a float mart column."""
+    return "" if not denominator else repr(float(numerator) / float(denominator))
