@@ -1,0 +1,256 @@
+"""Write the reps' email as the mail stores the email connector reads: Maildir, mbox, .eml.
+
+Every byte is a function of the messages alone (no clock, pid, hostname or random MIME
+boundary), so the same world writes byte-identical stores; every writer streams, so a
+large world never sits in memory. Messages are 7-bit clean RFC 5322 with LF line endings,
+as Maildir and mbox hold them on Unix: non-ASCII subjects and display names become RFC 2047
+encoded words, non-ASCII bodies quoted-printable UTF-8.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.charset import Charset
+from email.header import Header
+from email.policy import default as _POLICY
+from email.utils import format_datetime
+from pathlib import Path
+
+# The body's encoding depends on these, so an override would make the message unreadable.
+_MIME_HEADERS = ("mime-version", "content-type", "content-transfer-encoding")
+_HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII except colon
+_ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_MBOX_FROM = re.compile(rb"^(>*From )", re.MULTILINE)
+_UTF8 = Charset("utf-8")
+_FOLD_AT = 78  # RFC 5322's recommended line length; 998 is the hard limit
+_MAX_BODY_LINE = 998
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailMessage:
+    """One message as it sits in a rep's mailbox; dirty data is expressed through the fields.
+
+    ``sender``, ``to`` and ``cc`` hold ``(display name, address)`` pairs ("" for no display
+    name); an empty ``to`` writes no To header. ``sent_at`` is written to the second in its own
+    UTC offset. ``extra_headers`` are written verbatim when ASCII (so a broken value stays
+    broken) and replace a generated header of the same name, e.g. ``("Date", "not a date")``.
+    ``body`` is stored line by line: line endings become LF and a missing final newline is
+    added, as every mail store does. ``flags`` are Maildir info flags ("S" seen, "R" replied).
+    """
+
+    message_id: str | None
+    sender: tuple[str, str]
+    to: tuple[tuple[str, str], ...]
+    cc: tuple[tuple[str, str], ...] = ()
+    sent_at: datetime
+    subject: str
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    body: str = ""
+    auto_submitted: str | None = None
+    extra_headers: tuple[tuple[str, str], ...] = ()
+    flags: str = ""
+
+    def __post_init__(self) -> None:
+        # Fail where the world builds a bad message, not deep inside a writer.
+        offset = self.sent_at.utcoffset()
+        if offset is None:
+            raise ValueError(f"sent_at must be timezone-aware, got {self.sent_at!r}")
+        if offset % timedelta(minutes=1):
+            raise ValueError(f"a Date header offset is whole minutes, got {offset}")
+        for name, address in (self.sender, *self.to, *self.cc):
+            _check_value("display name", name)
+            if not address.isascii() or not address or re.search(r"[\s<>]", address):
+                raise ValueError(f"an address must be ASCII without spaces or <>: {address!r}")
+        _check_value("subject", self.subject)
+        ids = (self.message_id, self.in_reply_to, *self.references, self.auto_submitted)
+        for value in ids:
+            if value is not None:
+                _check_value("header value", value, ascii_only=True)
+        for name, value in self.extra_headers:
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"not a header name: {name!r}")
+            if name.lower() in _MIME_HEADERS:
+                raise ValueError(f"{name} is written by render_message and cannot be overridden")
+            _check_value(name, value)
+        if self.flags and not (self.flags.isascii() and self.flags.isalpha()):
+            raise ValueError(f"Maildir flags are ASCII letters, got {self.flags!r}")
+
+
+def render_message(message: MailMessage) -> bytes:
+    """The message as RFC 5322 bytes: 7-bit, LF line endings, one text/plain UTF-8 part."""
+    headers: list[tuple[str, str]] = [("date", f"Date: {format_datetime(message.sent_at)}\n")]
+    headers.append(("from", _address_header("From", [message.sender])))
+    if message.to:
+        headers.append(("to", _address_header("To", message.to)))
+    if message.cc:
+        headers.append(("cc", _address_header("Cc", message.cc)))
+    headers.append(("subject", _subject_header(message.subject)))
+    if message.message_id is not None:
+        headers.append(("message-id", f"Message-ID: {message.message_id}\n"))
+    if message.in_reply_to is not None:
+        headers.append(("in-reply-to", f"In-Reply-To: {message.in_reply_to}\n"))
+    if message.references:
+        headers.append(("references", _fold("References", message.references, "")))
+    if message.auto_submitted is not None:
+        headers.append(("auto-submitted", f"Auto-Submitted: {message.auto_submitted}\n"))
+
+    replaceable = {key for key, _ in headers}
+    for name, value in message.extra_headers:
+        line = _extra_header(name, value)
+        key = name.lower()
+        if key in replaceable:
+            replaceable.discard(key)
+            headers = [(k, line if k == key else text) for k, text in headers]
+        else:
+            headers.append((key, line))
+
+    payload, encoding = _encode_body(message.body)
+    mime = (
+        "MIME-Version: 1.0\n"
+        'Content-Type: text/plain; charset="utf-8"\n'
+        f"Content-Transfer-Encoding: {encoding}\n"
+    )
+    head = "".join(text for _, text in headers) + mime + "\n"
+    return head.encode("ascii") + payload
+
+
+def write_maildir(root: Path, messages: Iterable[MailMessage]) -> int:
+    """Write ``messages`` as the Maildir ``root``, replacing the messages it held.
+
+    Delivery goes through ``tmp/`` and a rename, as the Maildir protocol asks, so a reader
+    never sees half a file. Names are ``<counter>.<hash>.demo``: sortable, unique and a
+    function of the content, never of time, pid or hostname.
+    """
+    for sub in ("tmp", "new", "cur"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+        _remove_files((root / sub).iterdir())
+    count = 0
+    for count, message in enumerate(messages, start=1):
+        data = render_message(message)
+        name = f"{count:08d}.{hashlib.sha256(data).hexdigest()[:16]}.demo"
+        staged = root / "tmp" / name
+        staged.write_bytes(data)
+        flags = "".join(sorted(set(message.flags)))
+        staged.replace(root / "cur" / f"{name}:2,{flags}" if flags else root / "new" / name)
+    return count
+
+
+def write_mbox(path: Path, messages: Iterable[MailMessage]) -> int:
+    """Write ``messages`` as the mboxrd file ``path`` (parents created), replacing it.
+
+    Written by hand rather than with ``mailbox.mbox``, which keeps a table of contents in
+    memory and stamps the From_ line with the current time. Lines matching ``>*From `` get
+    one more ``>`` (mboxrd): mboxo readers, ``mailbox.mbox`` among them, still split the file
+    right, and mboxrd readers restore the line exactly.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("wb") as out:
+        for message in messages:
+            out.write(_envelope_line(message))
+            out.write(_MBOX_FROM.sub(rb">\1", render_message(message)))
+            out.write(b"\n")
+            count += 1
+    return count
+
+
+def write_eml_folder(folder: Path, messages: Iterable[MailMessage]) -> int:
+    """Write one ``<counter>.eml`` per message into ``folder``, replacing its ``.eml`` files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_files(folder.glob("*.eml"))
+    count = 0
+    for count, message in enumerate(messages, start=1):
+        (folder / f"{count:08d}.eml").write_bytes(render_message(message))
+    return count
+
+
+def _check_value(what: str, value: str, ascii_only: bool = False) -> None:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{what} must not contain a line break: {value!r}")
+    if ascii_only and not value.isascii():
+        raise ValueError(f"{what} must be ASCII: {value!r}")
+
+
+def _address_header(name: str, mailboxes: Sequence[tuple[str, str]]) -> str:
+    return _fold(name, [_mailbox(display, address) for display, address in mailboxes], ",")
+
+
+def _mailbox(display_name: str, address: str) -> str:
+    """One mailbox; a non-ASCII display name is one encoded word, however long.
+
+    Splitting it into several encoded words is valid RFC 2047, but Python's address parser
+    (3.11) then decodes a space between them, so the connector would read another name.
+    """
+    if not display_name:
+        return address
+    if display_name.isascii() and display_name.isprintable() and "=?" not in display_name:
+        if _ATOM_PHRASE.fullmatch(display_name):
+            phrase = display_name
+        else:
+            phrase = '"' + display_name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        phrase = _UTF8.header_encode(display_name)
+    return f"{phrase} <{address}>"
+
+
+def _subject_header(subject: str) -> str:
+    # The header registry leaves ASCII that looks like an encoded word alone (a reader would
+    # decode it) and a reader strips leading blanks: encode such subjects whole.
+    if "=?" in subject or subject[:1].isspace():
+        encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep="\n")
+        return f"Subject: {encoded}\n"
+    if subject.isascii() and subject.isprintable() and subject and len(subject) <= 69:
+        return f"Subject: {subject}\n"  # what the registry writes, at a fraction of the cost
+    return _POLICY.header_factory("Subject", subject).fold(policy=_POLICY)
+
+
+def _extra_header(name: str, value: str) -> str:
+    if value.isascii():
+        return f"{name}: {value}\n" if value else f"{name}:\n"
+    return _POLICY.header_factory(name, value).fold(policy=_POLICY)
+
+
+def _fold(name: str, items: Sequence[str], separator: str) -> str:
+    """``name: a, b, c`` folded between items (never inside one) to keep lines short."""
+    text = f"{name}: {items[0]}"
+    width = len(text)
+    for item in items[1:]:
+        if width + len(separator) + 1 + len(item) > _FOLD_AT:
+            text += f"{separator}\n {item}"
+            width = 1 + len(item)
+        else:
+            text += f"{separator} {item}"
+            width += len(separator) + 1 + len(item)
+    return text + "\n"
+
+
+def _encode_body(body: str) -> tuple[bytes, str]:
+    lines = body.encode("utf-8").splitlines()  # bytes split on CR and LF only
+    data = b"\n".join(lines) + b"\n" if lines else b""
+    if data.isascii() and b"\0" not in data and all(len(x) <= _MAX_BODY_LINE for x in lines):
+        return data, "7bit"
+    return binascii.b2a_qp(data), "quoted-printable"
+
+
+def _envelope_line(message: MailMessage) -> bytes:
+    """The mbox From_ line: envelope sender and the UTC send time in asctime form."""
+    moment = message.sent_at.astimezone(UTC)
+    stamp = (
+        f"{_DAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:2d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} {moment.year}"
+    )
+    return f"From {message.sender[1]} {stamp}\n".encode("ascii")
+
+
+def _remove_files(paths: Iterable[Path]) -> None:
+    for path in paths:
+        if path.is_file() or path.is_symlink():
+            path.unlink()
