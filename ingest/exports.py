@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import dlt
 import pyarrow as pa
 
 Validator = Callable[[dict[str, Any]], str | None]
@@ -32,6 +33,11 @@ REJECTS_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("payload", pa.string()),
     ]
+)
+
+# Every source writes its quarantined records to `rejects`, upserted on the reject id.
+REJECTS_HINTS = dlt.mark.make_hints(
+    table_name=REJECTS_TABLE, primary_key="reject_id", write_disposition="merge"
 )
 
 
@@ -75,7 +81,7 @@ def read_export(
             if reason is None:
                 rows.append(row)
             else:
-                rejects.append(_reject(object_type.name, path, line_number, reason, line))
+                rejects.append(reject_row(object_type.name, path, line_number, reason, line))
             if len(rows) + len(rejects) >= batch_size:
                 yield _batch(rows, rejects, object_type)
                 rows, rejects = [], []
@@ -137,7 +143,7 @@ def _coerce(value: Any, dtype: pa.DataType) -> tuple[Any, str | None]:
     return str(value), None
 
 
-def _reject(
+def reject_row(
     object_type: str, path: Path, line_number: int, reason: str, line: str
 ) -> dict[str, Any]:
     payload = line.rstrip("\n")

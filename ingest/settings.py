@@ -59,6 +59,7 @@ class Settings:
     warehouse_path: Path = DEFAULT_WAREHOUSE
     postgres: PostgresCredentials | None = None
     crm_export_dir: Path | None = None
+    files_dir: Path | None = None
     reporting_currency: str = "USD"
     company_timezone: str = "Asia/Jakarta"
     # Share of a source's records that may be quarantined before the load is failed.
@@ -76,6 +77,7 @@ class Settings:
             warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or DEFAULT_WAREHOUSE,
             postgres=_postgres_from_env(env) if target == "postgres" else None,
             crm_export_dir=_absolute(crm_export),
+            files_dir=_absolute(env.get("SALES_TRACKER_FILES_DIR")),
             reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
             company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
@@ -85,7 +87,7 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced; ``None`` values leave the setting as it is."""
         given = {key: value for key, value in overrides.items() if value is not None}
-        for key in ("warehouse_path", "crm_export_dir"):
+        for key in ("warehouse_path", "crm_export_dir", "files_dir"):
             if key in given:
                 given[key] = _absolute(str(given[key]))
         return replace(self, **given)

@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="run daily_refresh on the configured sources, print KPIs")
     run.add_argument("--crm-export", type=Path, help="folder of HubSpot JSON Lines files")
+    run.add_argument("--files", type=Path, help="folder of dropped files (fx_rates.csv, ...)")
     run.add_argument(
         "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
     )
@@ -59,11 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
             settings = Settings.from_env(
-                crm_export_dir=world.crm_dir, warehouse_path=args.warehouse
+                crm_export_dir=world.crm_dir,
+                files_dir=world.files_dir,
+                warehouse_path=args.warehouse,
             )
         else:
             settings = Settings.from_env(
-                crm_export_dir=args.crm_export, warehouse_path=args.warehouse
+                crm_export_dir=args.crm_export,
+                files_dir=args.files,
+                warehouse_path=args.warehouse,
             )
     except SettingsError as error:
         print(f"sales-tracker: {error}", file=sys.stderr)

@@ -6,8 +6,9 @@ import dagster as dg
 from dagster import Definitions
 
 from ingest.settings import Settings
-from orchestration.assets.ingest_crm import build_crm_assets
+from orchestration.assets.ingestion import RAW_TABLES, build_ingestion_assets
 from orchestration.assets.transform import dbt_models
+from orchestration.checks.quarantine import quarantine_checks
 from orchestration.checks.raw_crm import raw_crm_checks
 from orchestration.jobs import daily_refresh, daily_refresh_schedule
 from orchestration.resources import build_resources
@@ -16,8 +17,8 @@ from orchestration.resources import build_resources
 def build_definitions(settings: Settings) -> Definitions:
     """The definitions for one configuration; the UI and the CLI both come through here."""
     return Definitions(
-        assets=[build_crm_assets(settings), dbt_models],
-        asset_checks=raw_crm_checks(),
+        assets=[*build_ingestion_assets(settings), dbt_models],
+        asset_checks=[*raw_crm_checks(), *quarantine_checks(RAW_TABLES)],
         jobs=[daily_refresh],
         schedules=[daily_refresh_schedule(settings)],
         resources=build_resources(settings),

@@ -10,15 +10,9 @@ import dlt
 from dlt.sources import DltResource
 
 from ingest.crm.objects import DEAL_PIPELINES, DEALS, OWNERS
-from ingest.exports import REJECTS_TABLE, ObjectType, read_export
+from ingest.exports import REJECTS_HINTS, ObjectType, read_export
 
 CRM_OBJECT_TYPES: tuple[ObjectType, ...] = (OWNERS, DEALS, DEAL_PIPELINES)
-
-REJECTS_HINTS = dlt.mark.make_hints(
-    table_name=REJECTS_TABLE,
-    primary_key="reject_id",
-    write_disposition="merge",
-)
 
 
 class ExportNotFoundError(FileNotFoundError):

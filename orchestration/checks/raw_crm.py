@@ -1,13 +1,11 @@
 """Checks on the CRM's raw tables, run right after they load and before dbt reads them."""
 
 import json
-from collections.abc import Sequence
 
 import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
-    AssetCheckSeverity,
     MetadataValue,
     ResourceParam,
     asset_check,
@@ -15,12 +13,10 @@ from dagster import (
 
 from data_quality.runner import run_suite
 from data_quality.suites.raw_crm import RAW_DEALS_SUITE, pipeline_stage_key, raw_deals_expectations
-from ingest.crm import CRM_OBJECT_TYPES
-from ingest.exports import REJECTS_TABLE
 from ingest.pipeline import raw_dataset
 from ingest.settings import Settings
 from orchestration.asset_keys import raw_table_key
-from orchestration.warehouse import query, table_exists
+from orchestration.warehouse import query
 
 RAW_CRM = raw_dataset("crm")
 
@@ -77,54 +73,5 @@ def _stage_keys(pipelines: pd.DataFrame) -> list[str]:
     ]
 
 
-def _rejects_check(object_type: str) -> AssetChecksDefinition:
-    @asset_check(
-        asset=raw_table_key("crm", object_type),
-        name="rejects_within_threshold",
-        description="Records quarantined in raw_crm.rejects stay under "
-        "SALES_TRACKER_MAX_REJECT_RATE.",
-        blocking=True,
-    )
-    def rejects_within_threshold(settings: ResourceParam[Settings]) -> AssetCheckResult:
-        rejects = _rejects(settings, object_type)
-        loaded = int(
-            query(settings, f"select count(*) as n from {RAW_CRM}.{object_type}")["n"].iloc[0]
-        )
-        total = loaded + len(rejects)
-        rate = len(rejects) / total if total else 0.0
-        reasons = (
-            rejects["reason"].value_counts().head(10) if len(rejects) else pd.Series(dtype=int)
-        )
-        return AssetCheckResult(
-            passed=rate <= settings.max_reject_rate,
-            severity=AssetCheckSeverity.ERROR,
-            metadata={
-                "rejected": len(rejects),
-                "loaded": loaded,
-                "reject_rate": rate,
-                "max_reject_rate": settings.max_reject_rate,
-                "top_reasons": MetadataValue.md(
-                    "\n".join(f"- {count} x {reason}" for reason, count in reasons.items())
-                    or "none"
-                ),
-            },
-        )
-
-    return rejects_within_threshold
-
-
-def _rejects(settings: Settings, object_type: str) -> pd.DataFrame:
-    if not table_exists(settings, RAW_CRM, REJECTS_TABLE):
-        return pd.DataFrame(columns=["reason"])
-    return query(
-        settings,
-        f"select reason from {RAW_CRM}.{REJECTS_TABLE} where object_type = %s",
-        [object_type],
-    )
-
-
-def raw_crm_checks() -> Sequence[AssetChecksDefinition]:
-    return [
-        raw_deals_suite,
-        *(_rejects_check(object_type.name) for object_type in CRM_OBJECT_TYPES),
-    ]
+def raw_crm_checks() -> list[AssetChecksDefinition]:
+    return [raw_deals_suite]

@@ -47,6 +47,10 @@ class WorldSummary:
         return self.folder / "crm"
 
     @property
+    def files_dir(self) -> Path:
+        return self.folder / "files"
+
+    @property
     def rows(self) -> int:
         return sum(self.counts.values())
 

@@ -20,6 +20,12 @@ owners_at_close as (
 
 ),
 
+fx_rates as (
+
+    select * from {{ ref('int_fx_rate_periods') }}
+
+),
+
 deal_facts as (
 
     select
@@ -44,6 +50,7 @@ deal_facts as (
         stages.stage_id is null as is_stage_unknown,
         deals.currency_code,
         deals.amount,
+        deals.is_test_deal,
         deals.is_archived
 
     from deals
@@ -55,22 +62,59 @@ deal_facts as (
 
 ),
 
+deal_rates as (
+
+    select
+        deal_facts.*,
+        deal_rate.units_per_usd as deal_units_per_usd,
+        reporting_rate.units_per_usd as reporting_units_per_usd
+
+    from deal_facts
+    -- Bookings convert at the close day's rate (company time), the latest earlier if none.
+    left join fx_rates as deal_rate
+        on deal_facts.currency_code = deal_rate.currency_code
+        and deal_facts.close_date >= deal_rate.valid_from
+        and (deal_facts.close_date < deal_rate.valid_to or deal_rate.valid_to is null)
+    left join fx_rates as reporting_rate
+        on reporting_rate.currency_code = '{{ reporting_currency }}'
+        and deal_facts.close_date >= reporting_rate.valid_from
+        and (deal_facts.close_date < reporting_rate.valid_to or reporting_rate.valid_to is null)
+
+),
+
 converted as (
 
     select
-        *,
-        -- FX conversion arrives with the FX source; until then only the reporting currency
-        -- converts, and other currencies are flagged rather than counted as zero.
-        case
-            when currency_code = '{{ reporting_currency }}'
-                then cast(amount as {{ type_money() }})
-        end as amount_reporting,
-        currency_code <> '{{ reporting_currency }}' as is_missing_fx_rate,
+        deal_id,
+        deal_name,
+        pipeline_id,
+        stage_id,
+        deal_type,
+        owner_id,
+        rep_id,
+        deal_created_at,
+        closed_at,
+        created_date,
+        close_date,
+        is_closed,
+        is_won,
+        is_lost,
+        is_stage_unknown,
+        currency_code,
+        amount,
+        is_test_deal,
+        is_archived,
+        -- Rounded to cents per deal, half away from zero, before any sum.
+        cast(round(
+            amount / deal_units_per_usd * reporting_units_per_usd, 2
+        ) as {{ type_money() }}) as amount_reporting,
+        amount is not null
+        and (deal_units_per_usd is null or reporting_units_per_usd is null) as is_missing_fx_rate,
         case
             when is_won then {{ dbt.datediff('created_date', 'close_date', 'day') }}
         end as sales_cycle_days
 
-    from deal_facts
+    from deal_rates
 
 )
 

@@ -26,6 +26,7 @@ closed_deals as (
     from deals
     where is_closed
         and not is_archived
+        and not is_test_deal
         and rep_id is not null
 
 ),
@@ -40,8 +41,8 @@ monthly as (
         count(case when is_won then 1 end) as deals_won,
         count(case when is_lost then 1 end) as deals_lost,
         count(case when is_missing_fx_rate then 1 end) as deals_missing_fx_rate,
-        avg(case when is_won then amount_reporting end) as avg_deal_size,
-        {{ median('case when is_won then amount_reporting end') }} as median_deal_size,
+        {{ mean_money('case when is_won then amount_reporting end') }} as avg_deal_size,
+        {{ median_money('case when is_won then amount_reporting end') }} as median_deal_size,
         avg(case when is_won then sales_cycle_days end) as avg_sales_cycle,
         {{ median('case when is_won then sales_cycle_days end') }} as median_sales_cycle
 
@@ -67,8 +68,8 @@ final as (
             'coalesce(monthly.won_amount, 0)',
             'coalesce(monthly.won_amount, 0) + coalesce(monthly.lost_amount, 0)'
         ) }} as win_rate_by_amount,
-        cast(monthly.avg_deal_size as {{ type_money() }}) as avg_deal_size_amount,
-        cast(monthly.median_deal_size as {{ type_money() }}) as median_deal_size_amount,
+        monthly.avg_deal_size as avg_deal_size_amount,
+        monthly.median_deal_size as median_deal_size_amount,
         cast(monthly.avg_sales_cycle as {{ type_ratio() }}) as avg_sales_cycle_days,
         cast(monthly.median_sales_cycle as {{ type_ratio() }}) as median_sales_cycle_days,
         monthly.deals_missing_fx_rate

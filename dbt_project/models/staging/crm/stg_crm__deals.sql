@@ -26,6 +26,9 @@ renamed as (
         coalesce({{ iso_timestamp(json_text('properties', ['createdate'])) }}, created_at)
             as deal_created_at,
         {{ iso_timestamp(json_text('properties', ['closedate'])) }} as closed_at,
+        coalesce(
+            lower({{ json_text('properties', [var('crm_test_deal_property')]) }}) = 'true', false
+        ) as is_test_deal,
         coalesce(archived, false) as is_archived,
         updated_at
 

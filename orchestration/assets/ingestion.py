@@ -1,19 +1,31 @@
-"""The CRM's raw tables, loaded by dlt: one asset per dlt resource."""
+"""Raw tables loaded by dlt: one asset per dlt resource, one multi-asset per source."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetsDefinition, ResourceParam
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.extract.source import DltSource
 
-from ingest.crm import crm_source
+from ingest.crm import CRM_OBJECT_TYPES, crm_source
+from ingest.files import FILE_TYPES, files_source
 from ingest.pipeline import make_pipeline
 from ingest.settings import Settings
 from orchestration.asset_keys import raw_table_key
 from orchestration.resources import WAREHOUSE_POOL
 
-CRM = "crm"
+SourceFactory = Callable[[Settings], DltSource]
+
+# Each source system, how to build its dlt source from the settings, and its tables.
+SOURCES: dict[str, SourceFactory] = {
+    "crm": lambda settings: crm_source(settings.crm_export_dir),
+    "files": lambda settings: files_source(settings.files_dir),
+}
+RAW_TABLES: dict[str, tuple[str, ...]] = {
+    "crm": tuple(object_type.name for object_type in CRM_OBJECT_TYPES),
+    "files": tuple(file_type.name for file_type in FILE_TYPES),
+}
 
 
 class RawTableTranslator(DagsterDltTranslator):
@@ -31,15 +43,19 @@ class RawTableTranslator(DagsterDltTranslator):
         )
 
 
-def build_crm_assets(settings: Settings) -> AssetsDefinition:
+def build_ingestion_assets(settings: Settings) -> list[AssetsDefinition]:
+    return [_source_assets(settings, name, factory) for name, factory in SOURCES.items()]
+
+
+def _source_assets(settings: Settings, name: str, make_source: SourceFactory) -> AssetsDefinition:
     @dlt_assets(
-        dlt_source=crm_source(settings.crm_export_dir),
-        dlt_pipeline=make_pipeline(settings, CRM),
-        name="crm",
-        dagster_dlt_translator=RawTableTranslator(CRM),
+        dlt_source=make_source(settings),
+        dlt_pipeline=make_pipeline(settings, name),
+        name=name,
+        dagster_dlt_translator=RawTableTranslator(name),
         pool=WAREHOUSE_POOL,
     )
-    def crm_raw_tables(
+    def raw_tables(
         context: AssetExecutionContext,
         dlt: DagsterDltResource,
         settings: ResourceParam[Settings],
@@ -48,12 +64,12 @@ def build_crm_assets(settings: Settings) -> AssetsDefinition:
         # reuses one source object in a process (dagster#34052).
         for result in dlt.run(
             context=context,
-            dlt_source=crm_source(settings.crm_export_dir),
-            dlt_pipeline=make_pipeline(settings, CRM),
+            dlt_source=make_source(settings),
+            dlt_pipeline=make_pipeline(settings, name),
         ):
             rows = (result.metadata or {}).get("rows_loaded")
             loaded = rows.value if rows is not None else 0
             context.log.info(f"{result.asset_key.to_user_string()}: {loaded} rows loaded")
             yield result
 
-    return crm_raw_tables
+    return raw_tables

@@ -1,0 +1,107 @@
+"""The demo world: deterministic, linear in scale, and its ground truth right."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ingest.demo.world import generate_world
+from ingest.demo.world.scales import SCALES, Scale
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path) -> None:
+    one = generate_world(tmp_path / "one", "xs", seed=11, workers=1)
+    two = generate_world(tmp_path / "two", "xs", seed=11, workers=2)
+    assert tree_bytes(one.folder) == tree_bytes(two.folder)
+    other = generate_world(tmp_path / "other", "xs", seed=12, workers=1)
+    assert tree_bytes(one.folder) != tree_bytes(other.folder)
+
+
+def test_counts_grow_linearly_with_scale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SCALES, "t1", Scale("t1", reps=10, companies=2_000))
+    monkeypatch.setitem(SCALES, "t2", Scale("t2", reps=20, companies=4_000))
+    small = generate_world(tmp_path / "t1", "t1", workers=1).counts
+    large = generate_world(tmp_path / "t2", "t2", workers=2).counts
+    for object_type in ("companies", "contacts", "deals", "calls", "meetings", "tasks"):
+        assert large[object_type] / small[object_type] == pytest.approx(2.0, rel=0.08), object_type
+
+
+def test_dirty_mode_adds_malformed_deals_beside_the_good_ones(tmp_path: Path) -> None:
+    clean = generate_world(tmp_path / "clean", "xs", seed=5)
+    dirty = generate_world(tmp_path / "dirty", "xs", seed=5, dirty_rate=0.5)
+    assert dirty.dirty_records > 0
+    assert dirty.counts["deals"] == clean.counts["deals"] + dirty.dirty_records
+    assert tree_bytes(dirty.folder / "expected") == tree_bytes(clean.folder / "expected")
+
+
+def test_expected_bookings_recomputed_from_the_exports(tmp_path: Path) -> None:
+    """An independent path to the same numbers: read the exported deals and FX file back,
+    apply kpis.md by hand (owner at close from history, close month in Jakarta, the close
+    day's rate or the latest earlier one), and compare with expected/."""
+    world = generate_world(tmp_path / "xs", "xs", seed=7)
+    rates: dict[str, dict[date, Decimal]] = defaultdict(dict)
+    with (world.files_dir / "fx_rates.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            rates[row["currency_code"]][date.fromisoformat(row["date"])] = Decimal(
+                row["units_per_usd"]
+            )
+
+    def rate(code: str, day: date) -> Decimal:
+        while day not in rates[code]:
+            day -= timedelta(days=1)
+        return rates[code][day]
+
+    jakarta = ZoneInfo("Asia/Jakarta")
+    stages = {}
+    for line in (world.crm_dir / "deal_pipelines.jsonl").read_text().splitlines():
+        for stage in json.loads(line)["stages"]:
+            meta = stage["metadata"]
+            stages[stage["id"]] = (
+                None
+                if meta["isClosed"] == "false"
+                else ("won" if Decimal(meta["probability"]) == 1 else "lost")
+            )
+    won: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    counted: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for line in (world.crm_dir / "deals.jsonl").read_text().splitlines():
+        deal = json.loads(line)
+        props = deal["properties"]
+        outcome = stages[props["dealstage"]]
+        if deal["archived"] or props.get("test_deal") == "true" or outcome is None:
+            continue
+        closed_at = datetime.fromisoformat(props["closedate"])
+        owner = next(
+            change["value"]
+            for change in deal["propertiesWithHistory"]["hubspot_owner_id"]
+            if datetime.fromisoformat(change["timestamp"]) <= closed_at
+        )
+        close_day = closed_at.astimezone(jakarta).date()
+        key = (owner, close_day.replace(day=1).isoformat())
+        counted[key][0 if outcome == "won" else 1] += 1
+        if outcome == "won":
+            usd = Decimal(props["amount"]) / rate(props["deal_currency_code"], close_day)
+            won[key] += usd.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    with (world.folder / "expected" / "rep_performance_monthly.csv").open() as handle:
+        expected = {
+            (row["rep_id"], row["month"]): row
+            for row in csv.DictReader(handle)
+            if int(row["deals_won"]) + int(row["deals_lost"])
+        }
+    assert set(expected) == set(counted)
+    assert len(expected) >= 10
+    for key, (won_count, lost_count) in counted.items():
+        assert int(expected[key]["deals_won"]) == won_count, key
+        assert int(expected[key]["deals_lost"]) == lost_count, key
+        assert Decimal(expected[key]["bookings_amount"]) == won.get(key, Decimal(0)), key
