@@ -8,11 +8,12 @@ VENV_STAMP := .venv/.synced
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o -type f -print)
 
-.PHONY: help setup demo test dev lint format clean
+.PHONY: help setup demo test bench dev lint format clean
 
 help:
 	@echo "make demo   run daily_refresh on the demo world (DuckDB, no network) and print KPIs"
 	@echo "make test   run the test suite (starts its own PostgreSQL server)"
+	@echo "make bench  print throughput and peak memory at scales s and m (BENCH_SCALES=...)"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   ruff check and format check"
 	@echo "make clean  remove the warehouse, Dagster storage and dbt artifacts"
@@ -35,6 +36,10 @@ demo: setup
 
 test: setup
 	$(UV) run --frozen pytest
+
+BENCH_SCALES ?= s,m
+bench: setup
+	$(UV) run --frozen python -m tests.bench --scales $(BENCH_SCALES)
 
 dev: setup
 	$(UV) run --frozen sales-tracker dev

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import subprocess
 import sys
 import time
@@ -47,12 +49,30 @@ def main(argv: list[str] | None = None) -> int:
         "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
     )
 
+    sandbox = commands.add_parser(
+        "sandbox", help="serve a world as HubSpot- and Stripe-compatible APIs on 127.0.0.1"
+    )
+    sandbox.add_argument("--world", type=Path, default=DEFAULT_DEMO_DIR, help="world folder")
+    sandbox.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
+    sandbox.add_argument("--rate-limit", type=int, help="requests per second before a 429")
+    sandbox.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of requests answered with an injected fault",
+    )
+    sandbox.add_argument("--fault-seed", type=int, default=0, help="seed of injected faults")
+
     dev = commands.add_parser("dev", help="open the Dagster UI on this project's definitions")
     dev.add_argument("--port", type=int, default=3000, help="port of the UI on 127.0.0.1")
 
     args = parser.parse_args(argv)
     if args.command == "dev":
         return open_ui(args.port)
+    if args.command == "sandbox":
+        return serve_sandbox(
+            args.world, args.port, args.rate_limit, args.fault_rate, args.fault_seed
+        )
     if args.command == "generate":
         generate_demo_world(args.out, args.scale, args.seed, args.workers, args.dirty_rate)
         return 0
@@ -103,6 +123,28 @@ def generate_demo_world(
     if world.dirty_records:
         print(f"Injected {world.dirty_records:,} malformed deal records.")
     return world
+
+
+def serve_sandbox(
+    world: Path, port: int, rate_limit: int | None, fault_rate: float, fault_seed: int
+) -> int:
+    """Serve ``world`` until Ctrl-C; the bearer token comes from SALES_TRACKER_SANDBOX_TOKEN."""
+    from ingest.demo.sandbox import Knobs, run_sandbox
+
+    if not world.is_dir():
+        print(
+            f"sales-tracker: no world at {world}: run `sales-tracker generate` first",
+            file=sys.stderr,
+        )
+        return 2
+    token = os.environ.get("SALES_TRACKER_SANDBOX_TOKEN")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        # A throwaway token for a loopback sandbox; a configured one is never printed.
+        print(f"No SALES_TRACKER_SANDBOX_TOKEN set; this session's token: {token}")
+    knobs = Knobs(rate_limit_per_second=rate_limit, fault_rate=fault_rate, fault_seed=fault_seed)
+    run_sandbox(world, port, token, knobs)
+    return 0
 
 
 def open_ui(port: int) -> int:

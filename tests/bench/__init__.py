@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): figures printed at named scales, never asserted by tests."""
