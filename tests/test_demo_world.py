@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -105,3 +106,55 @@ def test_expected_bookings_recomputed_from_the_exports(tmp_path: Path) -> None:
         assert int(expected[key]["deals_won"]) == won_count, key
         assert int(expected[key]["deals_lost"]) == lost_count, key
         assert Decimal(expected[key]["bookings_amount"]) == won.get(key, Decimal(0)), key
+
+
+def test_enps_worked_by_hand(tmp_path: Path) -> None:
+    from ingest.demo.world.fx import FxRates
+    from ingest.demo.world.org import Org, Rep, Team
+    from ingest.demo.world.people_files import SurveyResponse
+    from ingest.demo.world.truth import GroundTruth
+
+    day = date(2026, 1, 15)
+
+    def rep(n: int, team: str, left_on: date | None = None) -> Rep:
+        return Rep(
+            str(n),
+            "R",
+            str(n),
+            f"r{n}@x.example",
+            date(2025, 1, 1),
+            left_on,
+            [(team, date(2025, 1, 1))],
+        )
+
+    # Team A: 5 active reps (a sixth left before the survey), 4 answer: scores 10, 9, 7, 3
+    # -> promoters 2/4, detractors 1/4, eNPS 0.25, response rate 4/5.
+    # Team B: 2 active reps, 2 answer -> fewer than 3 responses: no score shown.
+    org = Org(
+        teams=[Team("a", "Alpha"), Team("b", "Beta")],
+        reps=[
+            rep(1, "a"),
+            rep(2, "a"),
+            rep(3, "a"),
+            rep(4, "a"),
+            rep(5, "a"),
+            rep(6, "a", left_on=date(2026, 1, 1)),
+            rep(7, "b"),
+            rep(8, "b"),
+        ],
+    )
+    answers = [(1, "a", 10), (2, "a", 9), (3, "a", 7), (4, "a", 3), (7, "b", 10), (8, "b", 0)]
+    responses = [
+        SurveyResponse("pulse", day, str(n), team, team.upper(), score)
+        for n, team, score in answers
+    ]
+    GroundTruth(FxRates(random.Random(1))).write_enps(tmp_path, org, responses)
+    with (tmp_path / "enps.csv").open() as handle:
+        rows = {row["team_name"]: row for row in csv.DictReader(handle)}
+    alpha, beta = rows["Alpha"], rows["Beta"]
+    assert (alpha["responses"], alpha["active_reps"]) == ("4", "5")
+    assert float(alpha["response_rate"]) == pytest.approx(0.8)
+    assert float(alpha["promoters_rate"]) == pytest.approx(0.5)
+    assert float(alpha["detractors_rate"]) == pytest.approx(0.25)
+    assert float(alpha["enps"]) == pytest.approx(0.25)
+    assert (beta["responses"], beta["active_reps"], beta["enps"]) == ("2", "2", "")

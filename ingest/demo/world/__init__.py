@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.demo.files import JsonlWriters, write_csv, write_jsonl
-from ingest.demo.world import crm_export, roster
+from ingest.demo.world import crm_export, people_files, roster
 from ingest.demo.world.accounts import build_company
 from ingest.demo.world.activities import company_activities
 from ingest.demo.world.fx import FxRates
@@ -122,8 +122,16 @@ def generate_world(
         quota_rows.append(row)
     counts["quotas"] = write_csv(files_dir / "quotas.csv", roster.QUOTA_COLUMNS, quota_rows)
     counts["fx_rates"] = write_csv(files_dir / "fx_rates.csv", roster.FX_COLUMNS, fx.rows())
+    responses = list(people_files.survey_responses(seed, org))
+    counts["survey_responses"] = write_csv(
+        files_dir / "survey_responses.csv",
+        people_files.SURVEY_COLUMNS,
+        (response.row() for response in responses),
+    )
+    (files_dir / "commission_plan.yaml").write_text(people_files.COMMISSION_PLAN)
 
     truth.write(out_dir / "expected")
+    truth.write_enps(out_dir / "expected", org, responses)
     (out_dir / "world.json").write_text(
         json.dumps(
             {"scale": scale, "seed": seed, "counts": counts, "dirty_records": dirty_records},

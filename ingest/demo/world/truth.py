@@ -20,6 +20,8 @@ from ingest.demo.files import write_csv
 from ingest.demo.world.accounts import Company
 from ingest.demo.world.activities import CALL_DISPOSITIONS, Activity
 from ingest.demo.world.fx import FxRates
+from ingest.demo.world.org import Org
+from ingest.demo.world.people_files import SurveyResponse
 from ingest.demo.world.scales import COMPANY_TIMEZONE
 
 CENT = Decimal("0.01")
@@ -37,6 +39,17 @@ REP_MONTHLY_COLUMNS = [
     "median_sales_cycle_days",
     "quota_amount",
     "quota_attainment",
+]
+ENPS_COLUMNS = [
+    "survey_id",
+    "survey_date",
+    "team_name",
+    "responses",
+    "active_reps",
+    "response_rate",
+    "promoters_rate",
+    "detractors_rate",
+    "enps",
 ]
 ACTIVITY_DAILY_COLUMNS = [
     "rep_id",
@@ -124,6 +137,43 @@ class GroundTruth:
 
     def add_quota(self, rep_id: str, month: date, amount: Decimal) -> None:
         self.quotas[(rep_id, month)] = amount
+
+    def write_enps(self, folder: Path, org: Org, responses: list[SurveyResponse]) -> None:
+        """eNPS per team and survey: % promoters (9-10) - % detractors (0-6) as fractions;
+        the response rate over the team's reps active on the survey date; no score under 3
+        responses (anonymity)."""
+        by_team: dict[tuple[str, date, str], list[int]] = defaultdict(list)
+        for response in responses:
+            key = (response.survey_id, response.survey_date, response.team_id)
+            by_team[key].append(response.score)
+        names = {team.team_id: team.name for team in org.teams}
+        rows = []
+        for survey_id, survey_date in sorted({(r.survey_id, r.survey_date) for r in responses}):
+            for team in org.teams:
+                scores = by_team.get((survey_id, survey_date, team.team_id), [])
+                active = sum(
+                    rep.is_active(survey_date) and rep.team_on(survey_date) == team.team_id
+                    for rep in org.reps
+                )
+                if not active and not scores:
+                    continue
+                shown = len(scores) >= 3
+                promoters = _ratio(sum(score >= 9 for score in scores), len(scores))
+                detractors = _ratio(sum(score <= 6 for score in scores), len(scores))
+                rows.append(
+                    {
+                        "survey_id": survey_id,
+                        "survey_date": survey_date.isoformat(),
+                        "team_name": names[team.team_id],
+                        "responses": len(scores),
+                        "active_reps": active,
+                        "response_rate": _ratio(len(scores), active),
+                        "promoters_rate": promoters if shown else "",
+                        "detractors_rate": detractors if shown else "",
+                        "enps": repr(float(promoters) - float(detractors)) if shown else "",
+                    }
+                )
+        write_csv(folder / "enps.csv", ENPS_COLUMNS, rows)
 
     def write(self, folder: Path) -> None:
         write_csv(
