@@ -42,16 +42,6 @@ class PostgresCredentials:
             "database": self.database,
         }
 
-    def env(self) -> dict[str, str]:
-        """The variables dbt's ``postgres`` profile target reads."""
-        return {
-            "SALES_TRACKER_PG_HOST": self.host,
-            "SALES_TRACKER_PG_PORT": str(self.port),
-            "SALES_TRACKER_PG_USER": self.user,
-            "SALES_TRACKER_PG_PASSWORD": self.password,
-            "SALES_TRACKER_PG_DATABASE": self.database,
-        }
-
 
 @dataclass(frozen=True)
 class Settings:
