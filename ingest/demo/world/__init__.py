@@ -22,9 +22,11 @@ from ingest.demo.world import crm_export, people_files, roster
 from ingest.demo.world.accounts import build_company
 from ingest.demo.world.activities import company_activities
 from ingest.demo.world.fx import FxRates
+from ingest.demo.world.mailboxes import MailWriter, company_mail, finish_mail, reset_mail
 from ingest.demo.world.org import Org, build_org
 from ingest.demo.world.scales import SCALES
 from ingest.demo.world.truth import GroundTruth, TruthPart
+from ingest.demo.world.truth_email import EmailTruth, EmailTruthPart
 
 DIRTY_VARIANTS = (
     lambda obj: {key: value for key, value in obj.items() if key != "id"},
@@ -63,7 +65,7 @@ def generate_world(
     workers: int | None = None,
     progress: bool = False,
 ) -> WorldSummary:
-    """Write the world under ``out_dir``: ``crm/``, ``files/`` and ``expected/``.
+    """Write the world under ``out_dir``: ``crm/``, ``mail/``, ``files/`` and ``expected/``.
 
     ``dirty_rate`` adds that share of malformed deal lines (beside, never instead of, the
     good ones), so the ground truth holds and the quarantine can be counted. Companies
@@ -75,18 +77,20 @@ def generate_world(
     started = time.monotonic()
     size = SCALES[scale]
     org, fx = _org(seed, scale), _fx(seed)
-    truth = GroundTruth(fx)
-    crm_dir, files_dir = out_dir / "crm", out_dir / "files"
+    truth, email_truth = GroundTruth(fx), EmailTruth(org)
+    crm_dir, files_dir, mail_dir = out_dir / "crm", out_dir / "files", out_dir / "mail"
     if crm_dir.exists():
         shutil.rmtree(crm_dir)
+    reset_mail(mail_dir)
     chunks = [
         _Chunk(
             seed,
             scale,
+            number,
             first,
             min(first + CHUNK_COMPANIES, size.companies),
             dirty_rate,
-            out_dir / ".chunks" / f"{number:05d}",
+            out_dir,
         )
         for number, first in enumerate(range(0, size.companies, CHUNK_COMPANIES))
     ]
@@ -96,6 +100,7 @@ def generate_world(
     with ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor() as pool:
         for done, result in enumerate(pool.map(_generate_chunk, chunks), start=1):
             truth.merge(result.truth)
+            email_truth.merge(result.email_truth)
             dirty_records += result.dirty_records
             for object_type, count in result.counts.items():
                 counts[object_type] = counts.get(object_type, 0) + count
@@ -107,6 +112,7 @@ def generate_world(
                     flush=True,
                 )
     shutil.rmtree(out_dir / ".chunks", ignore_errors=True)
+    counts.update(finish_mail(mail_dir))
 
     counts["owners"] = write_jsonl(crm_dir / "owners.jsonl", crm_export.owners(org))
     counts["deal_pipelines"] = write_jsonl(crm_dir / "deal_pipelines.jsonl", crm_export.pipelines())
@@ -131,6 +137,7 @@ def generate_world(
     (files_dir / "commission_plan.yaml").write_text(people_files.COMMISSION_PLAN)
 
     truth.write(out_dir / "expected")
+    email_truth.write(out_dir / "expected")
     truth.write_enps(out_dir / "expected", org, responses)
     (out_dir / "world.json").write_text(
         json.dumps(
@@ -152,10 +159,16 @@ CHUNK_COMPANIES = 2_000
 class _Chunk:
     seed: int
     scale: str
+    number: int
     first: int
     stop: int
     dirty_rate: float
-    folder: Path
+    world_dir: Path
+
+    @property
+    def folder(self) -> Path:
+        """Where the chunk's JSON Lines parts wait to be appended in order."""
+        return self.world_dir / ".chunks" / f"{self.number:05d}"
 
 
 @dataclass
@@ -163,6 +176,7 @@ class _ChunkResult:
     folder: Path
     counts: dict[str, int]
     truth: TruthPart
+    email_truth: EmailTruthPart
     dirty_records: int
 
 
@@ -178,9 +192,10 @@ def _fx(seed: int) -> FxRates:
 
 def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
     org, fx = _org(chunk.seed, chunk.scale), _fx(chunk.seed)
-    truth = GroundTruth(fx)
+    truth, email_truth = GroundTruth(fx), EmailTruth(org)
     dirty_records = 0
-    with JsonlWriters(chunk.folder) as crm:
+    mail_writer = MailWriter(chunk.world_dir / "mail", chunk.number, org)
+    with JsonlWriters(chunk.folder) as crm, mail_writer:
         for index in range(chunk.first, chunk.stop):
             company = build_company(chunk.seed, index, org, fx)
             crm.write("companies", crm_export.company(company))
@@ -194,11 +209,16 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
                     crm.write("deals", dirty.choice(DIRTY_VARIANTS)(rendered))
                     dirty_records += 1
             truth.add_company(company)
-            for activity in company_activities(chunk.seed, index, company):
+            activities = list(company_activities(chunk.seed, index, company))
+            for activity in activities:
                 crm.write(activity.kind, crm_export.activity(activity))
                 truth.add_activity(activity)
+            mail = list(company_mail(chunk.seed, index, company, org))
+            for owner_email, message in mail:
+                mail_writer.add(owner_email, message)
+            email_truth.add_company(company, mail, activities)
         counts = dict(crm.counts)
-    return _ChunkResult(chunk.folder, counts, truth.part(), dirty_records)
+    return _ChunkResult(chunk.folder, counts, truth.part(), email_truth.part(), dirty_records)
 
 
 def _append_chunk(chunk_dir: Path, crm_dir: Path) -> None:
