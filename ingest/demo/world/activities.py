@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ingest.demo.world.accounts import Company
+from ingest.demo.world.accounts import Company, Deal
 from ingest.demo.world.scales import WORLD_END
 
 # HubSpot's default call dispositions (id -> label).
@@ -52,7 +52,7 @@ def company_activities(seed: int, index: int, company: Company) -> Iterator[Acti
         for _ in range(rng.randint(0, 3)):
             at = contact.created_at + timedelta(days=rng.uniform(0, 20))
             if at < WORLD_END:
-                yield _call(rng, next_id("calls"), at, company.owner_id, company, None)
+                yield _activity("calls", rng, next_id("calls"), at, company.owner_id, company, None)
         return
     for deal in company.deals:
         end = deal.closed_at or WORLD_END
@@ -62,96 +62,84 @@ def company_activities(seed: int, index: int, company: Company) -> Iterator[Acti
                 at = deal.created_at + timedelta(seconds=rng.uniform(0, max(span, 3600)))
                 if at >= WORLD_END:
                     continue
-                owner = deal.owner_at(at)
-                make = {"calls": _call, "meetings": _meeting, "notes": _note, "tasks": _task}[kind]
-                yield make(rng, next_id(kind), at, owner, company, deal)
+                yield _activity(kind, rng, next_id(kind), at, deal.owner_at(at), company, deal)
 
 
-def _call(rng, activity_id, at, owner, company, deal) -> Activity:
-    disposition = rng.choices(list(CALL_DISPOSITIONS), DISPOSITION_WEIGHTS)[0]
-    connected = CALL_DISPOSITIONS[disposition] == "Connected"
+Properties = tuple[dict[str, object], datetime | None]
+
+
+def _activity(
+    kind: str,
+    rng: random.Random,
+    activity_id: str,
+    at: datetime,
+    owner: str,
+    company: Company,
+    deal: Deal | None,
+) -> Activity:
+    """An activity of ``kind``, logged against the company's main contact and the deal."""
+    properties, completed_at = PROPERTIES[kind](rng, at, company)
     return Activity(
-        "calls",
+        kind,
         activity_id,
         at,
         owner,
         company.contacts[0].contact_id,
         company.company_id,
         deal.deal_id if deal else None,
-        {
-            "hs_call_direction": rng.choice(("OUTBOUND", "OUTBOUND", "INBOUND")),
-            "hs_call_disposition": disposition,
-            "hs_call_duration": str(
-                int(rng.uniform(60, 1800) * 1000) if connected else int(rng.uniform(5, 40) * 1000)
-            ),
-            "hs_call_status": "COMPLETED",
-            "hs_call_title": f"Call with {company.name}",
-        },
+        properties,
+        completed_at,
     )
 
 
-def _meeting(rng, activity_id, at, owner, company, deal) -> Activity:
+def _call_properties(rng: random.Random, at: datetime, company: Company) -> Properties:
+    disposition = rng.choices(list(CALL_DISPOSITIONS), DISPOSITION_WEIGHTS)[0]
+    connected = CALL_DISPOSITIONS[disposition] == "Connected"
+    return {
+        "hs_call_direction": rng.choice(("OUTBOUND", "OUTBOUND", "INBOUND")),
+        "hs_call_disposition": disposition,
+        "hs_call_duration": str(
+            int(rng.uniform(60, 1800) * 1000) if connected else int(rng.uniform(5, 40) * 1000)
+        ),
+        "hs_call_status": "COMPLETED",
+        "hs_call_title": f"Call with {company.name}",
+    }, None
+
+
+def _meeting_properties(rng: random.Random, at: datetime, company: Company) -> Properties:
     kind = rng.choices(MEETING_TYPES, (30, 55, 15))[0]
-    return Activity(
-        "meetings",
-        activity_id,
-        at,
-        owner,
-        company.contacts[0].contact_id,
-        company.company_id,
-        deal.deal_id,
-        {
-            "hs_meeting_title": f"{kind} - {company.name}",
-            "hs_activity_type": kind,
-            "hs_meeting_location": "Client office" if kind == "In-person Visit" else "Online",
-            "hs_meeting_start_time": at,
-            "hs_meeting_end_time": at + timedelta(minutes=rng.choice((30, 45, 60))),
-            "hs_meeting_outcome": "COMPLETED",
-        },
-    )
+    return {
+        "hs_meeting_title": f"{kind} - {company.name}",
+        "hs_activity_type": kind,
+        "hs_meeting_location": "Client office" if kind == "In-person Visit" else "Online",
+        "hs_meeting_start_time": at,
+        "hs_meeting_end_time": at + timedelta(minutes=rng.choice((30, 45, 60))),
+        "hs_meeting_outcome": "COMPLETED",
+    }, None
 
 
-def _note(rng, activity_id, at, owner, company, deal) -> Activity:
-    return Activity(
-        "notes",
-        activity_id,
-        at,
-        owner,
-        company.contacts[0].contact_id,
-        company.company_id,
-        deal.deal_id,
-        {
-            "hs_note_body": rng.choice(
-                (
-                    "Budget confirmed.",
-                    "Needs legal review.",
-                    "Champion identified.",
-                    "Sent pricing.",
-                )
-            )
-        },
-    )
+def _note_properties(rng: random.Random, at: datetime, company: Company) -> Properties:
+    bodies = ("Budget confirmed.", "Needs legal review.", "Champion identified.", "Sent pricing.")
+    return {"hs_note_body": rng.choice(bodies)}, None
 
 
-def _task(rng, activity_id, at, owner, company, deal) -> Activity:
-    completed_at = at + timedelta(hours=rng.uniform(1, 72))
-    completed = completed_at < WORLD_END and rng.random() < 0.8
-    return Activity(
-        "tasks",
-        activity_id,
-        at,
-        owner,
-        company.contacts[0].contact_id,
-        company.company_id,
-        deal.deal_id,
-        {
-            "hs_task_subject": f"Follow up with {company.name}",
-            "hs_task_type": rng.choice(("CALL", "EMAIL", "TODO")),
-            "hs_task_status": "COMPLETED" if completed else "NOT_STARTED",
-            "hs_task_completion_date": completed_at if completed else None,
-        },
-        completed_at=completed_at if completed else None,
-    )
+def _task_properties(rng: random.Random, at: datetime, company: Company) -> Properties:
+    due_done = at + timedelta(hours=rng.uniform(1, 72))
+    completed = due_done < WORLD_END and rng.random() < 0.8
+    return {
+        "hs_task_subject": f"Follow up with {company.name}",
+        "hs_task_type": rng.choice(("CALL", "EMAIL", "TODO")),
+        "hs_task_status": "COMPLETED" if completed else "NOT_STARTED",
+        "hs_task_completion_date": due_done if completed else None,
+    }, (due_done if completed else None)
+
+
+PROPERTIES = {
+    "calls": _call_properties,
+    "meetings": _meeting_properties,
+    "notes": _note_properties,
+    "tasks": _task_properties,
+}
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
