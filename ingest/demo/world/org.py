@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from ingest.demo.world.scales import WORLD_END, WORLD_START, Scale
 
@@ -147,10 +147,6 @@ def build_org(rng: random.Random, scale: Scale) -> Org:
             )
         )
     return Org(teams=teams, reps=reps)
-
-
-def day_of(moment: datetime) -> date:
-    return moment.date()
 
 
 def _team_name(index: int) -> str:
