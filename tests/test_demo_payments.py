@@ -607,6 +607,60 @@ def test_money_kpis_worked_out_by_hand(tmp_path: Path) -> None:
     )
 
 
+def test_bookings_and_expansion_worked_out_by_hand() -> None:
+    """hand_case, plus existing-business deals around each customer's first payment.
+
+    Company A first paid on 2025-02-03 03:00 (I0); company B on 2026-03-20 03:00 (I4);
+    company C never became a customer.
+    | deal | co | type             | amount      | closed (UTC)     | expansion?           |
+    |------|----|------------------|-------------|------------------|----------------------|
+    | E1   | A  | existingbusiness | 250.00 USD  | 2025-02-03 02:00 | no: before the charge|
+    | E2   | A  | existingbusiness | 400.00 USD  | 2025-02-03 03:00 | no: not strictly     |
+    | E3   | A  | existingbusiness | 600.00 USD  | 2025-02-20 03:00 | yes                  |
+    | E4   | A  | renewal          | 700.00 USD  | 2025-02-21 03:00 | no: a renewal        |
+    | E5   | A  | existingbusiness | 900.00 USD  | 2025-02-22 03:00 | test deal: nowhere   |
+    | E6   | B  | existingbusiness | 80,000 JPY  | 2026-03-31 18:00 | yes, April (Jakarta) |
+    | E7   | B  | existingbusiness | 160,000 JPY | 2026-03-19 03:00 | no: B not paid yet   |
+    | E8   | C  | existingbusiness | 100.00 USD  | 2025-02-25 03:00 | no: no customer      |
+    """
+    fx, companies = hand_case()
+    (a, a_facts), (b, b_facts) = companies
+    extra = {
+        "E1": ("250.00", "USD", "2025-02-03 02:00", "existingbusiness", a),
+        "E2": ("400.00", "USD", "2025-02-03 03:00", "existingbusiness", a),
+        "E3": ("600.00", "USD", "2025-02-20 03:00", "existingbusiness", a),
+        "E4": ("700.00", "USD", "2025-02-21 03:00", "renewal", a),
+        "E5": ("900.00", "USD", "2025-02-22 03:00", "existingbusiness", a),
+        "E6": ("80000", "JPY", "2026-03-31 18:00", "existingbusiness", b),
+        "E7": ("160000", "JPY", "2026-03-19 03:00", "existingbusiness", b),
+    }
+    for deal_id, (amount, currency, closed, deal_type, owner_company) in extra.items():
+        extra_deal = hand_deal(deal_id, amount, currency, closed, [("R1", "2024-12-01")])
+        extra_deal.deal_type = deal_type
+        extra_deal.is_test = deal_id == "E5"
+        owner_company.deals.append(extra_deal)
+    e8 = hand_deal("E8", "100.00", "USD", "2025-02-25 03:00", [("R1", "2024-12-01")])
+    e8.deal_type = "existingbusiness"
+    truth = PaymentsTruth(fx, "USD")
+    truth.add_company(a, a_facts)
+    truth.add_company(b, b_facts)
+    truth.add_company(hand_company("3", "USD", [e8]), None)
+    months = {
+        row["month"]: (row["bookings_amount"], row["expansion_bookings_amount"])
+        for row in truth.revenue_rows()
+    }
+    zero = Decimal("0.00")
+    assert months["2025-01-01"] == (Decimal("800.00"), zero)  # D0
+    # E1 + E2 + E3 + E4 + E8 = 2050.00, of which E3 is expansion.
+    assert months["2025-02-01"] == (Decimal("2050.00"), Decimal("600.00"))
+    # D1 1000.00 + D2 503.00 + D3 150,000 JPY at 150 = 2503.00.
+    assert months["2026-01-01"] == (Decimal("2503.00"), zero)
+    assert months["2026-03-01"] == (Decimal("1000.00"), zero)  # E7 at 160
+    assert months["2026-04-01"] == (Decimal("500.00"), Decimal("500.00"))  # E6 at 160
+    assert months["2026-10-01"] == (Decimal("300.00"), zero)  # D4
+    assert months["2025-03-01"] == (zero, zero)
+
+
 def test_hand_facts_render_as_stripe_objects() -> None:
     _, companies = hand_case()
     facts = companies[1][1]

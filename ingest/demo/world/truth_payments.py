@@ -31,9 +31,16 @@ Conventions (kpis.md "Conventions", and the choices it leaves open):
 - A snapshot at date D is the state at the end of D in Jakarta (everything strictly
   before the next local midnight).
 
-``revenue_monthly.csv`` (mirrors ``mart_revenue_monthly`` without ``bookings_amount``):
-one row per month from the first month with a (not void) invoice, a charge or a refund to
-WORLD_END's month, months without activity included.
+``revenue_monthly.csv`` (mirrors ``mart_revenue_monthly``): one row per month from the
+first month with a booking, a (not void) invoice, a charge or a refund to WORLD_END's
+month, months without activity included.
+- ``bookings_amount``: the month's bookings as ``truth.py`` counts them: counted won
+  deals by Jakarta close month, each converted at its close day's rate and rounded half
+  up to cents before the sum (all companies, customers or not).
+- ``expansion_bookings_amount``: the part of ``bookings_amount`` from deals of type
+  ``existingbusiness`` on a company whose Stripe customer had a succeeded charge strictly
+  before the deal's close instant (a charge refunded later still counts as paid; renewals
+  are not expansion).
 - ``invoiced_amount``: totals of invoices finalized in the month (invoice date) that are
   not void at WORLD_END (a voided invoice is never revenue, in any month); uncollectible
   invoices count (they were invoiced).
@@ -119,6 +126,8 @@ BUCKETS = (
 )
 REVENUE_COLUMNS = [
     "month",
+    "bookings_amount",
+    "expansion_bookings_amount",
     "invoiced_amount",
     "collected_amount",
     "refunded_amount",
@@ -159,6 +168,8 @@ class PaymentsPart:
     ar: dict[tuple[date, str], list[Decimal]]  # (snapshot, customer): buckets
     followup: list[dict[str, object]]
     reconciliation: list[dict[str, object]]
+    bookings_months: dict[date, Decimal]
+    expansion_months: dict[date, Decimal]
 
 
 class PaymentsTruth:
@@ -188,6 +199,8 @@ class PaymentsTruth:
         self.ar: dict[tuple[date, str], list[Decimal]] = {}
         self.followup: list[dict[str, object]] = []
         self.reconciliation: list[dict[str, object]] = []
+        self.bookings_months: dict[date, Decimal] = defaultdict(Decimal)
+        self.expansion_months: dict[date, Decimal] = defaultdict(Decimal)
 
     def local_date(self, moment: int) -> date:
         """The company-time-zone date of unix second ``moment``."""
@@ -208,6 +221,7 @@ class PaymentsTruth:
 
     def add_company(self, company: Company, payments: CustomerPayments | None) -> None:
         """Add one company's money facts (``payments`` None: it never became a customer)."""
+        self._add_bookings(company, payments)
         if payments is None:
             return
         end = self._end_of(self.end_day)
@@ -227,6 +241,32 @@ class PaymentsTruth:
                         self._followup_row(payments, invoice, owners, end, due_day)
                     )
         self._reconcile(company, payments, end)
+
+    def _add_bookings(self, company: Company, payments: CustomerPayments | None) -> None:
+        """Bookings by close month, and those that are expansion of a paying customer."""
+        charges = [
+            attempt.at
+            for invoice in (payments.invoices if payments else ())
+            for payment in invoice.payments
+            for attempt in payment.attempts
+            if attempt.succeeded
+        ]
+        first_paid = min(charges, default=None)
+        for deal in company.deals:
+            if not deal.counts or deal.outcome != "won":
+                continue
+            close_day = self.local_date_of(deal.closed_at)
+            amount = self.fx.convert(
+                deal.amount_at(deal.closed_at), deal.currency, self.reporting_currency, close_day
+            )
+            month = close_day.replace(day=1)
+            self.bookings_months[month] += amount
+            if (
+                deal.deal_type == "existingbusiness"
+                and first_paid is not None
+                and first_paid < deal.closed_at.timestamp()
+            ):
+                self.expansion_months[month] += amount
 
     def _add_invoice(self, customer: CustomerPayments, invoice: Invoice) -> None:
         currency, total = invoice.currency, invoice.total
@@ -355,6 +395,8 @@ class PaymentsTruth:
             self.ar,
             self.followup,
             self.reconciliation,
+            dict(self.bookings_months),
+            dict(self.expansion_months),
         )
 
     def merge(self, part: PaymentsPart) -> None:
@@ -363,6 +405,8 @@ class PaymentsTruth:
             (self.charged_months, part.charged_months),
             (self.refunded_months, part.refunded_months),
             (self.cash, part.cash),
+            (self.bookings_months, part.bookings_months),
+            (self.expansion_months, part.expansion_months),
         ):
             for key, amount in theirs.items():
                 mine[key] += amount
@@ -378,7 +422,12 @@ class PaymentsTruth:
     # --- rows --------------------------------------------------------------------------
 
     def revenue_rows(self) -> list[dict[str, object]]:
-        activity = [*self.invoiced_days, *self.charged_months, *self.refunded_months]
+        activity = [
+            *self.bookings_months,
+            *self.invoiced_days,
+            *self.charged_months,
+            *self.refunded_months,
+        ]
         if not activity:
             return []
         ar_by_day: dict[date, Decimal] = defaultdict(Decimal)
@@ -400,6 +449,8 @@ class PaymentsTruth:
             rows.append(
                 {
                     "month": month.isoformat(),
+                    "bookings_amount": self.bookings_months.get(month, ZERO) + ZERO,
+                    "expansion_bookings_amount": self.expansion_months.get(month, ZERO) + ZERO,
                     "invoiced_amount": invoiced_months.get(month, ZERO),
                     "collected_amount": self.charged_months.get(month, ZERO) - refunded,
                     "refunded_amount": refunded + ZERO,
