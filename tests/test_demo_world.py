@@ -158,3 +158,62 @@ def test_enps_worked_by_hand(tmp_path: Path) -> None:
     assert float(alpha["detractors_rate"]) == pytest.approx(0.25)
     assert float(alpha["enps"]) == pytest.approx(0.25)
     assert (beta["responses"], beta["active_reps"], beta["enps"]) == ("2", "2", "")
+
+
+def test_rep_month_kpis_worked_out_by_hand() -> None:
+    """Deals by hand (each created 20 days before its close; USD unless said):
+
+    - D1 won 1,000.00 by R1, closed 2026-01-05 03:00 UTC.
+    - D2 won 150,000 JPY by R1, closed 2026-01-28 (150 JPY per USD): 1,000.00.
+    - D3 lost 500.00 by R1, closed 2026-01-20.
+    - D4 won 700.00 by R1, closed 2026-01-31 18:00 UTC = February 1 in Jakarta.
+    - D5 won 300.00, owned by R2 until 2026-01-10 then by R1, closed 2026-01-09: R2's.
+    - D6 (archived) and D7 (a test deal), both won by R1 in January: never counted.
+
+    R1, January: won 2 (2,000.00), lost 1: win rate 2/3, by amount 2,000/2,500 = 0.8;
+    mean and median deal 1,000.00; cycle 20 days; quota 4,000.00: attainment 0.5.
+    R1, February: D4 alone. R2, January: D5 alone, no quota.
+    """
+    from ingest.demo.world.accounts import Company
+    from ingest.demo.world.truth import GroundTruth
+    from tests.test_demo_payments import HandFx, hand_deal
+
+    r1 = [("R1", "2025-12-01")]
+    d5_owners = [("R2", "2025-12-01"), ("R1", "2026-01-10 00:00")]
+    deals = [
+        hand_deal("D1", "1000.00", "USD", "2026-01-05 03:00", r1),
+        hand_deal("D2", "150000", "JPY", "2026-01-28 03:00", r1),
+        hand_deal("D3", "500.00", "USD", "2026-01-20 03:00", r1),
+        hand_deal("D4", "700.00", "USD", "2026-01-31 18:00", r1),
+        hand_deal("D5", "300.00", "USD", "2026-01-09 03:00", d5_owners),
+        hand_deal("D6", "9999.00", "USD", "2026-01-12 03:00", r1),
+        hand_deal("D7", "8888.00", "USD", "2026-01-13 03:00", r1),
+    ]
+    deals[2].outcome = "lost"
+    deals[5].archived_at = deals[5].closed_at + timedelta(days=3)
+    deals[6].is_test = True
+    truth = GroundTruth(HandFx(), "USD")
+    truth.add_company(
+        Company("1", "One", "one.example", "US", "USD", deals[0].created_at, "web", "R1", [], deals)
+    )
+    truth.add_quota("R1", date(2026, 1, 1), Decimal("4000.00"))
+    rows = {(row["rep_id"], row["month"]): row for row in truth._rep_monthly_rows()}
+    assert set(rows) == {("R1", "2026-01-01"), ("R1", "2026-02-01"), ("R2", "2026-01-01")}
+    january = rows[("R1", "2026-01-01")]
+    assert (january["bookings_amount"], january["deals_won"], january["deals_lost"]) == (
+        Decimal("2000.00"),
+        2,
+        1,
+    )
+    assert float(january["win_rate"]) == pytest.approx(2 / 3, abs=1e-12)
+    assert float(january["win_rate_by_amount"]) == pytest.approx(0.8, abs=1e-12)
+    assert january["avg_deal_size_amount"] == january["median_deal_size_amount"] == Decimal(1000)
+    assert float(january["avg_sales_cycle_days"]) == 20 == january["median_sales_cycle_days"]
+    assert float(january["quota_attainment"]) == pytest.approx(0.5, abs=1e-12)
+    february, r2 = rows[("R1", "2026-02-01")], rows[("R2", "2026-01-01")]
+    assert (february["bookings_amount"], february["deals_won"]) == (Decimal("700.00"), 1)
+    assert (r2["bookings_amount"], r2["deals_won"], r2["quota_attainment"]) == (
+        Decimal("300.00"),
+        1,
+        "",
+    )

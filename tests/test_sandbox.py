@@ -32,7 +32,10 @@ from ingest.demo.hubspot import (
     pipeline_object,
 )
 from ingest.demo.sandbox import Knobs, KnobsError, SandboxHandle, mutate_world, start_sandbox
+from ingest.demo.sandbox.hubspot_api import NOT_OBJECT_TYPES
+from ingest.demo.sandbox.stripe_api import OBJECT_TYPES as STRIPE_OBJECT_TYPES
 from ingest.demo.sandbox.values import epoch_ms
+from ingest.demo.world import generate_world
 
 TOKEN = "sandbox-test-token"
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -844,3 +847,32 @@ def big_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     (root / "crm" / "deals.jsonl").write_text("\n".join(lines) + "\n")
     with start_sandbox(root, token=TOKEN) as handle, Client(handle) as client:
         yield client
+
+
+# --- the generated demo world -------------------------------------------------------------
+
+
+def test_serves_every_object_type_of_the_demo_world(tmp_path: Path) -> None:
+    """Every CRM and Stripe file the generator writes is served to the last page."""
+    world = generate_world(tmp_path / "world", "xs", 7, workers=1).folder
+    crm_types = sorted(
+        path.stem for path in (world / "crm").glob("*.jsonl") if path.stem not in NOT_OBJECT_TYPES
+    )
+    stripe_types = sorted(path.stem for path in (world / "payments").glob("*.jsonl"))
+    assert {"products", "line_items", "quotes", "calls", "meetings", "notes", "tasks"} <= set(
+        crm_types
+    )
+    assert set(stripe_types) == set(STRIPE_OBJECT_TYPES)
+    with start_sandbox(world, token=TOKEN) as handle, Client(handle) as client:
+        for object_type in crm_types:
+            stored = jsonl(world / "crm" / f"{object_type}.jsonl")
+            for archived in (False, True):
+                expected = sorted(int(o["id"]) for o in stored if o["archived"] is archived)
+                served = client.walk_hubspot(
+                    f"/crm/v3/objects/{object_type}", limit=100, archived=str(archived).lower()
+                )
+                assert numeric([o["id"] for o in served]) == expected, object_type
+        for object_type in stripe_types:
+            stored = jsonl(world / "payments" / f"{object_type}.jsonl")
+            served = client.walk_stripe(f"/v1/{object_type}", limit=100)
+            assert sorted(o["id"] for o in served) == sorted(o["id"] for o in stored), object_type

@@ -18,9 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.demo.files import JsonlWriters, write_csv, write_jsonl
-from ingest.demo.world import crm_export, people_files, roster
+from ingest.demo.world import crm_export, people_files, quotes, roster
 from ingest.demo.world.accounts import build_company
 from ingest.demo.world.activities import company_activities
+from ingest.demo.world.crm_emails import logged_emails
 from ingest.demo.world.fx import FxRates
 from ingest.demo.world.mailboxes import MailWriter, company_mail, finish_mail, reset_mail
 from ingest.demo.world.org import Org, build_org
@@ -29,6 +30,7 @@ from ingest.demo.world.scales import SCALES
 from ingest.demo.world.truth import GroundTruth, TruthPart
 from ingest.demo.world.truth_email import EmailTruth, EmailTruthPart
 from ingest.demo.world.truth_payments import PaymentsPart, PaymentsTruth
+from ingest.demo.world.truth_pipeline import PipelinePart, PipelineTruth
 
 DIRTY_VARIANTS = (
     lambda obj: {key: value for key, value in obj.items() if key != "id"},
@@ -81,7 +83,7 @@ def generate_world(
     size = SCALES[scale]
     org, fx = _org(seed, scale), _fx(seed)
     truth, email_truth = GroundTruth(fx), EmailTruth(org)
-    payments_truth = PaymentsTruth(fx)
+    payments_truth, pipeline_truth = PaymentsTruth(fx), PipelineTruth(org, fx)
     crm_dir, files_dir, mail_dir = out_dir / "crm", out_dir / "files", out_dir / "mail"
     payments_dir = out_dir / "payments"
     for folder in (crm_dir, payments_dir):
@@ -108,6 +110,7 @@ def generate_world(
             truth.merge(result.truth)
             email_truth.merge(result.email_truth)
             payments_truth.merge(result.payments_truth)
+            pipeline_truth.merge(result.pipeline_truth)
             dirty_records += result.dirty_records
             for object_type, count in result.counts.items():
                 counts[object_type] = counts.get(object_type, 0) + count
@@ -127,6 +130,7 @@ def generate_world(
         counts.update(stripe_catalog.counts)
 
     counts["owners"] = write_jsonl(crm_dir / "owners.jsonl", crm_export.owners(org))
+    counts["crm_products"] = write_jsonl(crm_dir / "products.jsonl", quotes.products(seed))
     counts["deal_pipelines"] = write_jsonl(crm_dir / "deal_pipelines.jsonl", crm_export.pipelines())
     counts["call_dispositions"] = write_jsonl(
         crm_dir / "call_dispositions.jsonl", crm_export.call_dispositions()
@@ -137,6 +141,7 @@ def generate_world(
     quota_rows = []
     for rep_id, row, amount in roster.quota_rows(random.Random(f"{seed}:quotas"), org):
         truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
+        pipeline_truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
         quota_rows.append(row)
     counts["quotas"] = write_csv(files_dir / "quotas.csv", roster.QUOTA_COLUMNS, quota_rows)
     counts["fx_rates"] = write_csv(files_dir / "fx_rates.csv", roster.FX_COLUMNS, fx.rows())
@@ -151,6 +156,7 @@ def generate_world(
     truth.write(out_dir / "expected")
     email_truth.write(out_dir / "expected")
     payments_truth.write(out_dir / "expected")
+    pipeline_truth.write(out_dir / "expected")
     truth.write_enps(out_dir / "expected", org, responses)
     (out_dir / "world.json").write_text(
         json.dumps(
@@ -191,6 +197,7 @@ class _ChunkResult:
     truth: TruthPart
     email_truth: EmailTruthPart
     payments_truth: PaymentsPart
+    pipeline_truth: PipelinePart
     dirty_records: int
 
 
@@ -207,6 +214,7 @@ def _fx(seed: int) -> FxRates:
 def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
     org, fx = _org(chunk.seed, chunk.scale), _fx(chunk.seed)
     truth, email_truth, payments_truth = GroundTruth(fx), EmailTruth(org), PaymentsTruth(fx)
+    pipeline_truth = PipelineTruth(org, fx)
     dirty_records = 0
     companies = []
     mail_writer = MailWriter(chunk.world_dir / "mail", chunk.number, org)
@@ -224,12 +232,21 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
                 if dirty and dirty.random() < chunk.dirty_rate:
                     crm.write("deals", dirty.choice(DIRTY_VARIANTS)(rendered))
                     dirty_records += 1
+            for deal_lines in quotes.company_lines(chunk.seed, company):
+                for line_item in quotes.line_items(deal_lines):
+                    crm.write("line_items", line_item)
+                if (quote := quotes.quote(deal_lines)) is not None:
+                    crm.write("quotes", quote)
+                truth.add_deal_lines(deal_lines)
             truth.add_company(company)
+            pipeline_truth.add_company(company)
             activities = list(company_activities(chunk.seed, index, company))
             for activity in activities:
                 crm.write(activity.kind, crm_export.activity(activity))
                 truth.add_activity(activity)
             mail = list(company_mail(chunk.seed, index, company, org))
+            for email in logged_emails(chunk.seed, index, company, org, mail):
+                crm.write("emails", email)
             for owner_email, message in mail:
                 mail_writer.add(owner_email, message)
             email_truth.add_company(company, mail, activities)
@@ -244,7 +261,13 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
                     stripe.write(object_type, obj)
         counts.update(stripe.counts)
     return _ChunkResult(
-        chunk.folder, counts, truth.part(), email_truth.part(), payments_truth.part(), dirty_records
+        chunk.folder,
+        counts,
+        truth.part(),
+        email_truth.part(),
+        payments_truth.part(),
+        pipeline_truth.part(),
+        dirty_records,
     )
 
 

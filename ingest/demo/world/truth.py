@@ -17,11 +17,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.demo.files import write_csv
+from ingest.demo.stripe import major_units
 from ingest.demo.world.accounts import Company
 from ingest.demo.world.activities import CALL_DISPOSITIONS, Activity
 from ingest.demo.world.fx import FxRates
 from ingest.demo.world.org import Org
 from ingest.demo.world.people_files import SurveyResponse
+from ingest.demo.world.quotes import DealLines
 from ingest.demo.world.scales import COMPANY_TIMEZONE
 
 CENT = Decimal("0.01")
@@ -51,6 +53,14 @@ ENPS_COLUMNS = [
     "detractors_rate",
     "enps",
 ]
+DISCOUNT_DEPTH_COLUMNS = [
+    "rep_id",
+    "month",
+    "deals_won_with_lines",
+    "line_net_amount",
+    "line_list_amount",
+    "discount_depth_rate",
+]
 ACTIVITY_DAILY_COLUMNS = [
     "rep_id",
     "activity_date",
@@ -67,6 +77,10 @@ class _RepMonth:
     won: list[Decimal] = field(default_factory=list)
     lost: list[Decimal] = field(default_factory=list)
     cycle_days: list[int] = field(default_factory=list)
+    # Won deals with CRM line items: (net, at the list price), summed per line in cents.
+    lined_deals: int = 0
+    line_net: Decimal = Decimal(0)
+    line_list: Decimal = Decimal(0)
 
 
 @dataclass
@@ -106,6 +120,24 @@ class GroundTruth:
             else:
                 bucket.lost.append(amount)
 
+    def add_deal_lines(self, deal_lines: DealLines) -> None:
+        """Discount depth: 1 - net / list amount of the lines of won deals, each line
+        converted at the close day's rate and rounded to cents."""
+        deal = deal_lines.deal
+        if not deal.counts or deal.outcome != "won" or not deal_lines.in_crm:
+            return
+        close_day = self.local_date(deal.closed_at)
+        bucket = self.rep_months[(deal.owner_at(deal.closed_at), close_day.replace(day=1))]
+        bucket.lined_deals += 1
+        for line in deal_lines.lines:
+            bucket.line_net += self._convert(line.net_amount, deal.currency, close_day)
+            bucket.line_list += self._convert(
+                line.quantity * line.list_unit_price, deal.currency, close_day
+            )
+
+    def _convert(self, minor: int, currency: str, day: date) -> Decimal:
+        return self.fx.convert(major_units(minor, currency), currency, self.reporting_currency, day)
+
     def add_activity(self, activity: Activity) -> None:
         if activity.kind == "tasks":
             if activity.completed_at:
@@ -130,6 +162,9 @@ class GroundTruth:
             mine.won += bucket.won
             mine.lost += bucket.lost
             mine.cycle_days += bucket.cycle_days
+            mine.lined_deals += bucket.lined_deals
+            mine.line_net += bucket.line_net
+            mine.line_list += bucket.line_list
         for key, counts in part.activity_days.items():
             mine_counts = self.activity_days[key]
             for name, count in counts.items():
@@ -180,6 +215,9 @@ class GroundTruth:
             folder / "rep_performance_monthly.csv", REP_MONTHLY_COLUMNS, self._rep_monthly_rows()
         )
         write_csv(
+            folder / "discount_depth.csv", DISCOUNT_DEPTH_COLUMNS, self._discount_depth_rows()
+        )
+        write_csv(
             folder / "activity_daily.csv",
             ACTIVITY_DAILY_COLUMNS,
             (
@@ -187,6 +225,20 @@ class GroundTruth:
                 for (rep_id, day), counts in sorted(self.activity_days.items())
             ),
         )
+
+    def _discount_depth_rows(self):
+        for (rep_id, month), bucket in sorted(self.rep_months.items()):
+            if bucket.lined_deals:
+                yield {
+                    "rep_id": rep_id,
+                    "month": month.isoformat(),
+                    "deals_won_with_lines": bucket.lined_deals,
+                    "line_net_amount": bucket.line_net,
+                    "line_list_amount": bucket.line_list,
+                    "discount_depth_rate": repr(
+                        1 - float(bucket.line_net) / float(bucket.line_list)
+                    ),
+                }
 
     def _rep_monthly_rows(self):
         """One row per rep and month with a closed deal or a quota."""
