@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     _world_arguments(generate, default_scale="s")
     generate.add_argument(
-        "--dirty-rate", type=float, default=0.0, help="share of extra malformed deal records"
+        "--dirty-rate",
+        type=float,
+        default=0.0,
+        help="share of extra malformed records beside the good ones (CRM, Stripe, files)",
     )
 
     run = commands.add_parser("run", help="run daily_refresh on the configured sources, print KPIs")
@@ -121,7 +124,10 @@ def generate_demo_world(
         + ", ".join(f"{count:,} {name}" for name, count in sorted(world.counts.items()))
     )
     if world.dirty_records:
-        print(f"Injected {world.dirty_records:,} malformed deal records.")
+        print(
+            f"Injected {world.dirty_records:,} malformed records: "
+            + ", ".join(f"{count:,} {name}" for name, count in sorted(world.dirty_counts.items()))
+        )
     return world
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ingest.demo.world import generate_world
+from ingest.demo.world.dirty import CRM_VARIANTS, FILE_VARIANTS, STRIPE_VARIANTS
 from ingest.demo.world.scales import SCALES, Scale
 
 
@@ -38,12 +39,35 @@ def test_counts_grow_linearly_with_scale(tmp_path: Path, monkeypatch: pytest.Mon
         assert large[object_type] / small[object_type] == pytest.approx(2.0, rel=0.08), object_type
 
 
-def test_dirty_mode_adds_malformed_deals_beside_the_good_ones(tmp_path: Path) -> None:
+def test_dirty_mode_adds_malformed_records_beside_the_good_ones(tmp_path: Path) -> None:
     clean = generate_world(tmp_path / "clean", "xs", seed=5)
-    dirty = generate_world(tmp_path / "dirty", "xs", seed=5, dirty_rate=0.5)
-    assert dirty.dirty_records > 0
-    assert dirty.counts["deals"] == clean.counts["deals"] + dirty.dirty_records
+    dirty = generate_world(tmp_path / "dirty", "xs", seed=5, dirty_rate=0.3)
+    assert set(dirty.dirty_counts) == {
+        *CRM_VARIANTS,
+        *(kind for kind in STRIPE_VARIANTS if clean.counts.get(kind, 0) >= 10),
+        *FILE_VARIANTS,
+    }
+    for name, malformed in dirty.dirty_counts.items():
+        assert dirty.counts[name] == clean.counts[name] + malformed, name
     assert tree_bytes(dirty.folder / "expected") == tree_bytes(clean.folder / "expected")
+    # Every good record is still there, byte for byte, in the same order.
+    for path in (*clean.folder.glob("*/*.jsonl"), *clean.folder.glob("files/*.csv")):
+        lines = path.read_bytes().splitlines()
+        dirty_lines = iter(
+            (dirty.folder / path.relative_to(clean.folder)).read_bytes().splitlines()
+        )
+        assert all(line in dirty_lines for line in lines), path
+    # And each malformed line is broken in a way a connector can name.
+    deals = [json.loads(line) for line in (dirty.crm_dir / "deals.jsonl").read_text().splitlines()]
+    broken = [
+        deal
+        for deal in deals
+        if "id" not in deal
+        or deal["properties"].get("amount") == "n/a"
+        or deal["properties"].get("closedate") == "31/12/2026"
+        or deal["properties"]["hs_lastmodifieddate"] == "yesterday"
+    ]
+    assert len(broken) == dirty.dirty_counts["deals"]
 
 
 def test_expected_bookings_recomputed_from_the_exports(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,13 @@ from ingest.demo.world import crm_export, people_files, quotes, roster
 from ingest.demo.world.accounts import build_company
 from ingest.demo.world.activities import company_activities
 from ingest.demo.world.crm_emails import logged_emails
+from ingest.demo.world.dirty import (
+    CRM_VARIANTS,
+    STRIPE_VARIANTS,
+    DirtyWriters,
+    dirty_rows,
+    merge_counts,
+)
 from ingest.demo.world.fx import FxRates
 from ingest.demo.world.mailboxes import MailWriter, company_mail, finish_mail, reset_mail
 from ingest.demo.world.org import Org, build_org
@@ -32,12 +40,6 @@ from ingest.demo.world.truth_email import EmailTruth, EmailTruthPart
 from ingest.demo.world.truth_payments import PaymentsPart, PaymentsTruth
 from ingest.demo.world.truth_pipeline import PipelinePart, PipelineTruth
 
-DIRTY_VARIANTS = (
-    lambda obj: {key: value for key, value in obj.items() if key != "id"},
-    lambda obj: {**obj, "properties": {**obj["properties"], "amount": "n/a"}},
-    lambda obj: {**obj, "properties": {**obj["properties"], "closedate": "31/12/2026"}},
-)
-
 
 @dataclass(frozen=True)
 class WorldSummary:
@@ -45,7 +47,7 @@ class WorldSummary:
     scale: str
     seed: int
     counts: dict[str, int]
-    dirty_records: int
+    dirty_counts: dict[str, int]  # malformed records by object type (or file), in counts too
     seconds: float
 
     @property
@@ -60,6 +62,10 @@ class WorldSummary:
     def rows(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def dirty_records(self) -> int:
+        return sum(self.dirty_counts.values())
+
 
 def generate_world(
     out_dir: Path,
@@ -72,8 +78,9 @@ def generate_world(
     """Write the world under ``out_dir``: ``crm/``, ``payments/``, ``mail/``, ``files/`` and
     ``expected/``.
 
-    ``dirty_rate`` adds that share of malformed deal lines (beside, never instead of, the
-    good ones), so the ground truth holds and the quarantine can be counted. Companies
+    ``dirty_rate`` adds that share of malformed records (beside, never instead of, the
+    good ones: see ``dirty.py``), so the ground truth holds and the quarantine can be
+    counted. Companies
     are generated in chunks by ``workers`` processes and concatenated in order, so the
     output is the same bytes whatever the number of workers.
     """
@@ -103,7 +110,7 @@ def generate_world(
         for number, first in enumerate(range(0, size.companies, CHUNK_COMPANIES))
     ]
     counts: dict[str, int] = {}
-    dirty_records = 0
+    dirty_counts: dict[str, int] = {}
     workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
     with ProcessPoolExecutor(workers) if workers > 1 else _InlineExecutor() as pool:
         for done, result in enumerate(pool.map(_generate_chunk, chunks), start=1):
@@ -111,9 +118,8 @@ def generate_world(
             email_truth.merge(result.email_truth)
             payments_truth.merge(result.payments_truth)
             pipeline_truth.merge(result.pipeline_truth)
-            dirty_records += result.dirty_records
-            for object_type, count in result.counts.items():
-                counts[object_type] = counts.get(object_type, 0) + count
+            merge_counts(dirty_counts, result.dirty_counts)
+            merge_counts(counts, result.counts)
             _append_chunk(result.folder / "payments", payments_dir)
             _append_chunk(result.folder, crm_dir)
             if progress:
@@ -135,21 +141,25 @@ def generate_world(
     counts["call_dispositions"] = write_jsonl(
         crm_dir / "call_dispositions.jsonl", crm_export.call_dispositions()
     )
-    counts["rep_roster"] = write_csv(
-        files_dir / "rep_roster.csv", roster.ROSTER_COLUMNS, roster.roster_rows(org)
-    )
+    files_rng = random.Random(f"{seed}:dirty:files")
+
+    def write_file(stem: str, columns: list[str], rows: Iterable[dict[str, str]]) -> None:
+        marked = list(dirty_rows(stem, rows, dirty_rate, files_rng))
+        counts[stem] = write_csv(files_dir / f"{stem}.csv", columns, (row for row, _ in marked))
+        if malformed := sum(bad for _, bad in marked):
+            dirty_counts[stem] = malformed
+
+    write_file("rep_roster", roster.ROSTER_COLUMNS, roster.roster_rows(org))
     quota_rows = []
     for rep_id, row, amount in roster.quota_rows(random.Random(f"{seed}:quotas"), org):
         truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
         pipeline_truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
         quota_rows.append(row)
-    counts["quotas"] = write_csv(files_dir / "quotas.csv", roster.QUOTA_COLUMNS, quota_rows)
-    counts["fx_rates"] = write_csv(files_dir / "fx_rates.csv", roster.FX_COLUMNS, fx.rows())
+    write_file("quotas", roster.QUOTA_COLUMNS, quota_rows)
+    write_file("fx_rates", roster.FX_COLUMNS, fx.rows())
     responses = list(people_files.survey_responses(seed, org))
-    counts["survey_responses"] = write_csv(
-        files_dir / "survey_responses.csv",
-        people_files.SURVEY_COLUMNS,
-        (response.row() for response in responses),
+    write_file(
+        "survey_responses", people_files.SURVEY_COLUMNS, (response.row() for response in responses)
     )
     (files_dir / "commission_plan.yaml").write_text(people_files.COMMISSION_PLAN)
 
@@ -160,14 +170,14 @@ def generate_world(
     truth.write_enps(out_dir / "expected", org, responses)
     (out_dir / "world.json").write_text(
         json.dumps(
-            {"scale": scale, "seed": seed, "counts": counts, "dirty_records": dirty_records},
+            {"scale": scale, "seed": seed, "counts": counts, "dirty_counts": dirty_counts},
             indent=2,
             sort_keys=True,
         )
         + "\n"
     )
     return WorldSummary(
-        out_dir, scale, seed, counts, dirty_records, round(time.monotonic() - started, 3)
+        out_dir, scale, seed, counts, dirty_counts, round(time.monotonic() - started, 3)
     )
 
 
@@ -198,7 +208,7 @@ class _ChunkResult:
     email_truth: EmailTruthPart
     payments_truth: PaymentsPart
     pipeline_truth: PipelinePart
-    dirty_records: int
+    dirty_counts: dict[str, int]
 
 
 @lru_cache(maxsize=4)
@@ -215,23 +225,19 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
     org, fx = _org(chunk.seed, chunk.scale), _fx(chunk.seed)
     truth, email_truth, payments_truth = GroundTruth(fx), EmailTruth(org), PaymentsTruth(fx)
     pipeline_truth = PipelineTruth(org, fx)
-    dirty_records = 0
     companies = []
     mail_writer = MailWriter(chunk.world_dir / "mail", chunk.number, org)
-    with JsonlWriters(chunk.folder) as crm, mail_writer:
+    dirty_rng = random.Random(f"{chunk.seed}:dirty:{chunk.number}")
+    with JsonlWriters(chunk.folder) as crm_files, mail_writer:
+        crm = DirtyWriters(crm_files, CRM_VARIANTS, chunk.dirty_rate, dirty_rng)
         for index in range(chunk.first, chunk.stop):
             company = build_company(chunk.seed, index, org, fx)
             companies.append((index, company))
             crm.write("companies", crm_export.company(company))
             for contact in company.contacts:
                 crm.write("contacts", crm_export.contact(contact, company.company_id))
-            dirty = random.Random(f"{chunk.seed}:dirty:{index}") if chunk.dirty_rate else None
             for deal in company.deals:
-                rendered = crm_export.deal(deal, company.company_id)
-                crm.write("deals", rendered)
-                if dirty and dirty.random() < chunk.dirty_rate:
-                    crm.write("deals", dirty.choice(DIRTY_VARIANTS)(rendered))
-                    dirty_records += 1
+                crm.write("deals", crm_export.deal(deal, company.company_id))
             for deal_lines in quotes.company_lines(chunk.seed, company):
                 for line_item in quotes.line_items(deal_lines):
                     crm.write("line_items", line_item)
@@ -250,16 +256,17 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
             for owner_email, message in mail:
                 mail_writer.add(owner_email, message)
             email_truth.add_company(company, mail, activities)
-        counts = dict(crm.counts)
+        counts = dict(crm_files.counts)
     # Payments in a second pass over the chunk: measured ~3x faster than interleaved.
-    with JsonlWriters(chunk.folder / "payments") as stripe:
+    with JsonlWriters(chunk.folder / "payments") as stripe_files:
+        stripe = DirtyWriters(stripe_files, STRIPE_VARIANTS, chunk.dirty_rate, dirty_rng)
         for index, company in companies:
             facts = company_payment_facts(chunk.seed, index, company, fx)
             payments_truth.add_company(company, facts)
             if facts is not None:
                 for object_type, obj in stripe_objects(chunk.seed, facts):
                     stripe.write(object_type, obj)
-        counts.update(stripe.counts)
+        counts.update(stripe_files.counts)
     return _ChunkResult(
         chunk.folder,
         counts,
@@ -267,7 +274,7 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
         email_truth.part(),
         payments_truth.part(),
         pipeline_truth.part(),
-        dirty_records,
+        {**crm.counts, **stripe.counts},
     )
 
 
