@@ -16,6 +16,8 @@ from typing import Any, Literal
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "sales.duckdb"
+HUBSPOT_URL = "https://api.hubapi.com"
+STRIPE_URL = "https://api.stripe.com"
 
 Target = Literal["duckdb", "postgres"]
 TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
@@ -44,12 +46,41 @@ class PostgresCredentials:
 
 
 @dataclass(frozen=True)
+class ApiCredentials:
+    """A live API: its base URL and secret, and the variable that holds the secret (named
+    in errors, never the secret itself)."""
+
+    base_url: str
+    secret: str = field(repr=False)
+    secret_variable: str
+
+
+@dataclass(frozen=True)
+class ImapCredentials:
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    use_tls: bool = True
+    folders: tuple[str, ...] = ("INBOX",)
+
+
+@dataclass(frozen=True)
 class Settings:
     target: Target = "duckdb"
     warehouse_path: Path = DEFAULT_WAREHOUSE
     postgres: PostgresCredentials | None = None
     crm_export_dir: Path | None = None
+    payments_export_dir: Path | None = None
+    # A Maildir tree, a folder of mbox files and/or .eml files (see ingest/mail).
+    email_dir: Path | None = None
     files_dir: Path | None = None
+    # Live APIs, used for a source when its export folder is not given.
+    hubspot: ApiCredentials | None = None
+    stripe: ApiCredentials | None = None
+    imap: ImapCredentials | None = None
+    # Mail from these domains is the company's own: it tells outbound from inbound.
+    company_email_domains: tuple[str, ...] = ()
     reporting_currency: str = "USD"
     company_timezone: str = "Asia/Jakarta"
     # Share of a source's records that may be quarantined before the load is failed.
@@ -67,7 +98,15 @@ class Settings:
             warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or DEFAULT_WAREHOUSE,
             postgres=_postgres_from_env(env) if target == "postgres" else None,
             crm_export_dir=_absolute(crm_export),
+            payments_export_dir=_absolute(env.get("SALES_TRACKER_PAYMENTS_EXPORT")),
+            email_dir=_absolute(env.get("SALES_TRACKER_EMAIL_DIR")),
             files_dir=_absolute(env.get("SALES_TRACKER_FILES_DIR")),
+            hubspot=_api(
+                env, "SALES_TRACKER_HUBSPOT_TOKEN", "SALES_TRACKER_HUBSPOT_URL", HUBSPOT_URL
+            ),
+            stripe=_api(env, "SALES_TRACKER_STRIPE_KEY", "SALES_TRACKER_STRIPE_URL", STRIPE_URL),
+            imap=_imap_from_env(env),
+            company_email_domains=_names(env.get("SALES_TRACKER_COMPANY_EMAIL_DOMAINS", "")),
             reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
             company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
@@ -77,7 +116,13 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced; ``None`` values leave the setting as it is."""
         given = {key: value for key, value in overrides.items() if value is not None}
-        for key in ("warehouse_path", "crm_export_dir", "files_dir"):
+        for key in (
+            "warehouse_path",
+            "crm_export_dir",
+            "payments_export_dir",
+            "email_dir",
+            "files_dir",
+        ):
             if key in given:
                 given[key] = _absolute(str(given[key]))
         return replace(self, **given)
@@ -145,4 +190,46 @@ def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
         user=env["SALES_TRACKER_PG_USER"],
         password=env["SALES_TRACKER_PG_PASSWORD"],
         database=env["SALES_TRACKER_PG_DATABASE"],
+    )
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(name.strip().lower() for name in raw.split(",") if name.strip())
+
+
+def _api(
+    env: Mapping[str, str], secret_variable: str, url_variable: str, default_url: str
+) -> ApiCredentials | None:
+    secret = env.get(secret_variable)
+    if not secret:
+        return None
+    return ApiCredentials(env.get(url_variable) or default_url, secret, secret_variable)
+
+
+def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:
+    host = env.get("SALES_TRACKER_IMAP_HOST")
+    if not host:
+        return None
+    missing = [
+        name
+        for name in ("SALES_TRACKER_IMAP_USER", "SALES_TRACKER_IMAP_PASSWORD")
+        if not env.get(name)
+    ]
+    if missing:
+        raise SettingsError("SALES_TRACKER_IMAP_HOST needs " + ", ".join(missing) + " to be set")
+    use_tls = env.get("SALES_TRACKER_IMAP_TLS", "true").lower() not in ("0", "false", "no")
+    port = env.get("SALES_TRACKER_IMAP_PORT", "993" if use_tls else "143")
+    if not port.isdigit():
+        raise SettingsError(f"SALES_TRACKER_IMAP_PORT must be a port number, got {port!r}")
+    return ImapCredentials(
+        host=host,
+        port=int(port),
+        user=env["SALES_TRACKER_IMAP_USER"],
+        password=env["SALES_TRACKER_IMAP_PASSWORD"],
+        use_tls=use_tls,
+        folders=tuple(
+            name.strip()
+            for name in env.get("SALES_TRACKER_IMAP_FOLDERS", "INBOX").split(",")
+            if name.strip()
+        ),
     )
