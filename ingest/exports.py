@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,6 +74,7 @@ def read_export(
     """Yield the objects of one JSON Lines export file in batches of ``batch_size`` lines."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
+    seen = Counter[str]()
     with path.open("r", encoding="utf-8", errors="surrogateescape") as lines:
         for line_number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -81,7 +83,11 @@ def read_export(
             if reason is None:
                 rows.append(row)
             else:
-                rejects.append(reject_row(object_type.name, path, line_number, reason, line))
+                occurrence = seen[line]
+                seen[line] += 1
+                rejects.append(
+                    reject_row(object_type.name, path, line_number, reason, line, occurrence)
+                )
             if len(rows) + len(rejects) >= batch_size:
                 yield _batch(rows, rejects, object_type)
                 rows, rejects = [], []
@@ -144,13 +150,21 @@ def _coerce(value: Any, dtype: pa.DataType) -> tuple[Any, str | None]:
 
 
 def reject_row(
-    object_type: str, path: Path, line_number: int, reason: str, line: str
+    object_type: str,
+    path: Path,
+    line_number: int,
+    reason: str,
+    line: str,
+    occurrence: int = 0,
 ) -> dict[str, Any]:
+    """A quarantined record. Same object type, file and payload -> same id, so a re-run
+    upserts instead of duplicating; ``occurrence`` (the how-many-th time this payload
+    appears in the file, from 0) keeps identical bad lines apart, so none is lost."""
     payload = line.rstrip("\n")
-    # Same object type, file and payload -> same id: a re-run upserts instead of duplicating.
-    digest = hashlib.sha256(
-        f"{object_type}\0{path.name}\0{payload}".encode("utf-8", "surrogateescape")
-    )
+    key = f"{object_type}\0{path.name}\0{payload}"
+    if occurrence:
+        key += f"\0{occurrence}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape"))
     return {
         "reject_id": digest.hexdigest()[:32],
         "object_type": object_type,

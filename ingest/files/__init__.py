@@ -1,5 +1,6 @@
-"""The files source: CSV and YAML that sales ops drop in a folder (FX rates, ...)."""
+"""The files source: what sales ops drop in a folder (FX rates, quotas, the rep roster,
+pulse survey responses, the commission plan)."""
 
-from ingest.files.source import FILE_TYPES, files_source
+from ingest.files.source import FILE_TABLES, files_source
 
-__all__ = ["FILE_TYPES", "files_source"]
+__all__ = ["FILE_TABLES", "files_source"]

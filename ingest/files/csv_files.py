@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -28,27 +29,75 @@ def currency_code(text: str) -> str:
     return text
 
 
-def positive_decimal(text: str) -> str:
-    """Kept as text: the warehouse casts it to an exact decimal, never through a float."""
+def year_month(text: str) -> date:
+    """``2026-01`` (or a full ISO date) as the first day of that month."""
+    if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", text):
+        raise ValueError(f"not a month (YYYY-MM): {text!r}")
+    try:
+        return date.fromisoformat(text[:7] + "-01")
+    except ValueError as error:
+        raise ValueError(f"not a month (YYYY-MM): {text!r}") from error
+
+
+def email_address(text: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+        raise ValueError(f"not an email address: {text!r}")
+    return text.lower()
+
+
+def text_value(text: str) -> str:
+    return text
+
+
+def score_0_to_10(text: str) -> int:
+    if not re.fullmatch(r"\d{1,2}", text) or int(text) > 10:
+        raise ValueError(f"not a score from 0 to 10: {text!r}")
+    return int(text)
+
+
+def _decimal(text: str) -> Decimal:
     try:
         number = Decimal(text)
     except InvalidOperation as error:
         raise ValueError(f"not a number: {text!r}") from error
-    if not number.is_finite() or number <= 0:
+    if not number.is_finite():
+        raise ValueError(f"not a number: {text!r}")
+    return number
+
+
+def positive_decimal(text: str) -> str:
+    """Kept as text: the warehouse casts it to an exact decimal, never through a float."""
+    if _decimal(text) <= 0:
         raise ValueError(f"not a positive number: {text!r}")
+    return text
+
+
+def non_negative_decimal(text: str) -> str:
+    if _decimal(text) < 0:
+        raise ValueError(f"a negative amount: {text!r}")
     return text
 
 
 @dataclass(frozen=True)
 class CsvFile:
+    """A dropped CSV file's declared schema: each column's parser and Arrow type, the
+    columns that may be blank, and the key a re-dropped file is merged on."""
+
     name: str
     file_name: str
     columns: dict[str, tuple[Parser, pa.DataType]]
     primary_key: tuple[str, ...]
+    optional: frozenset[str] = frozenset()
 
     @property
     def schema(self) -> pa.Schema:
-        return pa.schema([(name, dtype) for name, (_, dtype) in self.columns.items()])
+        # Key columns are not nullable, as dlt declares them: the schemas then agree.
+        return pa.schema(
+            [
+                pa.field(name, dtype, nullable=name not in self.primary_key)
+                for name, (_, dtype) in self.columns.items()
+            ]
+        )
 
 
 def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
@@ -63,13 +112,24 @@ def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
                 f"{path}: missing column(s) {', '.join(missing)}; expected a header with "
                 f"{', '.join(spec.columns)}"
             )
+        first_lines: dict[tuple[Any, ...], int] = {}
+        seen = Counter[str]()
         for line_number, record in enumerate(reader, start=2):
             row, reason = _parse(record, spec)
+            if reason is None:
+                key = tuple(row[name] for name in spec.primary_key)
+                first = first_lines.setdefault(key, line_number)
+                if first != line_number:
+                    reason = f"duplicate key ({', '.join(spec.primary_key)}) of line {first}"
             if reason is None:
                 rows.append(row)
             else:
                 payload = ",".join(str(value) for value in record.values())
-                rejects.append(reject_row(spec.name, path, line_number, reason, payload))
+                occurrence = seen[payload]
+                seen[payload] += 1
+                rejects.append(
+                    reject_row(spec.name, path, line_number, reason, payload, occurrence)
+                )
     return ExportBatch(
         rows=pa.Table.from_pylist(rows, schema=spec.schema),
         rejects=pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA),
@@ -77,10 +137,13 @@ def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
 
 
 def _parse(record: dict[str, Any], spec: CsvFile) -> tuple[dict[str, Any], str | None]:
-    row = {}
+    row: dict[str, Any] = {}
     for name, (parse, _) in spec.columns.items():
         text = (record.get(name) or "").strip()
         if not text:
+            if name in spec.optional:
+                row[name] = None
+                continue
             return {}, f"{name}: missing"
         try:
             row[name] = parse(text)

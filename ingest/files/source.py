@@ -1,4 +1,9 @@
-"""dlt source for files dropped in a folder: one resource per known file."""
+"""dlt source for files dropped in a folder: one resource per known file.
+
+Each file is read against its declared schema (below); bad rows land in ``rejects`` with
+their reason and line, a missing file leaves its table empty with a warning (every file
+is optional), and a re-dropped file is merged on its key, so loading twice changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,19 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from ingest.exports import REJECTS_HINTS
-from ingest.files.csv_files import CsvFile, currency_code, iso_date, positive_decimal, read_csv_file
+from ingest.files.commission_plan import PLANS_SCHEMA, TIERS_SCHEMA, read_commission_plans
+from ingest.files.csv_files import (
+    CsvFile,
+    currency_code,
+    email_address,
+    iso_date,
+    non_negative_decimal,
+    positive_decimal,
+    read_csv_file,
+    score_0_to_10,
+    text_value,
+    year_month,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +43,68 @@ FX_RATES = CsvFile(
     },
     primary_key=("date", "currency_code"),
 )
+QUOTAS = CsvFile(
+    name="quotas",
+    file_name="quotas.csv",
+    columns={
+        "rep_email": (email_address, pa.string()),
+        "month": (year_month, pa.date32()),
+        "quota_amount": (non_negative_decimal, pa.string()),
+        "currency_code": (currency_code, pa.string()),
+    },
+    primary_key=("rep_email", "month"),
+)
+# Team history, which HubSpot's owners API does not keep (only today's team).
+REP_ROSTER = CsvFile(
+    name="rep_roster",
+    file_name="rep_roster.csv",
+    columns={
+        "rep_email": (email_address, pa.string()),
+        "rep_id": (text_value, pa.string()),
+        "team_name": (text_value, pa.string()),
+        "valid_from": (iso_date, pa.date32()),
+        "valid_to": (iso_date, pa.date32()),
+    },
+    primary_key=("rep_email", "valid_from"),
+    optional=frozenset({"rep_id", "valid_to"}),
+)
+SURVEY_RESPONSES = CsvFile(
+    name="survey_responses",
+    file_name="survey_responses.csv",
+    columns={
+        "survey_id": (text_value, pa.string()),
+        "survey_date": (iso_date, pa.date32()),
+        "response_id": (text_value, pa.string()),
+        "team_name": (text_value, pa.string()),
+        "score": (score_0_to_10, pa.int64()),
+    },
+    primary_key=("survey_id", "response_id"),
+)
 
-FILE_TYPES: tuple[CsvFile, ...] = (FX_RATES,)
+CSV_FILES: tuple[CsvFile, ...] = (FX_RATES, QUOTAS, REP_ROSTER, SURVEY_RESPONSES)
+COMMISSION_PLAN_FILE = "commission_plan.yaml"
+FILE_TABLES: tuple[str, ...] = (
+    *(spec.name for spec in CSV_FILES),
+    "commission_plans",
+    "commission_plan_tiers",
+)
 
 
 @dlt.source(name="files", max_table_nesting=0)
 def files_source(files_dir: Path | None) -> list[DltResource]:
-    return [_file_resource(files_dir, spec) for spec in FILE_TYPES]
+    return [
+        *(_csv_resource(files_dir, spec) for spec in CSV_FILES),
+        _plan_resource(files_dir, "commission_plans", ["plan"], PLANS_SCHEMA, "plans"),
+        _plan_resource(
+            files_dir, "commission_plan_tiers", ["plan", "tier_number"], TIERS_SCHEMA, "tiers"
+        ),
+    ]
 
 
-def _file_resource(files_dir: Path | None, spec: CsvFile) -> DltResource:
+def _csv_resource(files_dir: Path | None, spec: CsvFile) -> DltResource:
     def read() -> Iterator[Any]:
-        path = Path(files_dir) / spec.file_name if files_dir else None
-        if path is None or not path.is_file():
-            # Optional source: an empty table keeps the models that read it running.
-            where = f"{path} not found" if path else "SALES_TRACKER_FILES_DIR is not set"
-            log.warning("files source: %s; %s stays empty", where, spec.name)
+        path = _dropped(files_dir, spec.file_name, spec.name)
+        if path is None:
             yield spec.schema.empty_table()
             return
         batch = read_csv_file(path, spec)
@@ -52,3 +115,34 @@ def _file_resource(files_dir: Path | None, spec: CsvFile) -> DltResource:
     return dlt.resource(
         read, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge"
     )
+
+
+def _plan_resource(
+    files_dir: Path | None, name: str, key: list[str], schema: pa.Schema, part: str
+) -> DltResource:
+    """The plans and their tiers are two tables of one file; the plans resource alone
+    reports the file's rejects, so a bad plan is quarantined once."""
+
+    def read() -> Iterator[Any]:
+        path = _dropped(files_dir, COMMISSION_PLAN_FILE, name)
+        if path is None:
+            yield schema.empty_table()
+            return
+        batch = read_commission_plans(path)
+        table: pa.Table = getattr(batch, part)
+        yield table
+        if part == "plans" and batch.rejects.num_rows:
+            yield dlt.mark.with_hints(batch.rejects, REJECTS_HINTS)
+
+    # Replace, not merge: the file is the whole plan set, and a plan or tier removed from
+    # it must disappear from the tables.
+    return dlt.resource(read, name=name, primary_key=key, write_disposition="replace")
+
+
+def _dropped(files_dir: Path | None, file_name: str, table: str) -> Path | None:
+    path = Path(files_dir) / file_name if files_dir else None
+    if path is None or not path.is_file():
+        where = f"{path} not found" if path else "SALES_TRACKER_FILES_DIR is not set"
+        log.warning("files source: %s; %s stays empty", where, table)
+        return None
+    return path

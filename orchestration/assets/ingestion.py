@@ -9,7 +9,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
 from ingest.crm import CRM_OBJECT_TYPES, crm_source
-from ingest.files import FILE_TYPES, files_source
+from ingest.files import FILE_TABLES, files_source
 from ingest.pipeline import make_pipeline
 from ingest.settings import Settings
 from orchestration.asset_keys import raw_table_key
@@ -24,7 +24,7 @@ SOURCES: dict[str, SourceFactory] = {
 }
 RAW_TABLES: dict[str, tuple[str, ...]] = {
     "crm": tuple(object_type.name for object_type in CRM_OBJECT_TYPES),
-    "files": tuple(file_type.name for file_type in FILE_TYPES),
+    "files": FILE_TABLES,
 }
 
 
