@@ -53,6 +53,10 @@ class ObjectType:
     validators: tuple[Validator, ...] = field(default=())
 
     @property
+    def declared(self) -> frozenset[str]:
+        return frozenset({"id", *self.scalar_columns, *self.json_columns})
+
+    @property
     def schema(self) -> pa.Schema:
         fields = [pa.field("id", pa.string(), nullable=False)]
         fields += [pa.field(name, dtype) for name, dtype in self.scalar_columns.items()]
@@ -120,6 +124,9 @@ def _parse_line(line: str, object_type: ObjectType) -> tuple[dict[str, Any], str
         reason = validate(obj)
         if reason:
             return {}, reason
+    # Fields the declaration does not know yet still land, as new columns (see _batch).
+    for name in obj.keys() - object_type.declared:
+        row[name] = obj[name]
     return row, None
 
 
@@ -178,7 +185,41 @@ def reject_row(
 def _batch(
     rows: list[dict[str, Any]], rejects: list[dict[str, Any]], object_type: ObjectType
 ) -> ExportBatch:
+    schema = object_type.schema
+    undeclared = sorted({name for row in rows for name in row} - object_type.declared)
+    for name in undeclared:
+        values = [row.get(name) for row in rows]
+        if all(value is None for value in values):
+            # No type to tell yet: a later batch with values brings the column.
+            for row in rows:
+                row.pop(name, None)
+            continue
+        dtype = _inferred_type(values)
+        if dtype == pa.string():
+            for row, value in zip(rows, values, strict=True):
+                row[name] = _as_text(value)
+        schema = schema.append(pa.field(name, dtype))
     return ExportBatch(
-        rows=pa.Table.from_pylist(rows, schema=object_type.schema),
+        rows=pa.Table.from_pylist(rows, schema=schema),
         rejects=pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA),
     )
+
+
+def _inferred_type(values: list[Any]) -> pa.DataType:
+    """The Arrow type of an undeclared field: its values' one scalar type, else text (JSON
+    for nested values). A type that differs from an earlier load's fails that load under
+    the pipeline's schema contract: a change is reported, never coerced."""
+    kinds = {type(value) for value in values if value is not None}
+    if kinds == {bool}:
+        return pa.bool_()
+    if kinds == {int}:
+        return pa.int64()
+    if kinds <= {int, float}:
+        return pa.float64()
+    return pa.string()
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster import Definitions
 
 from ingest.settings import Settings
-from orchestration.assets.ingestion import RAW_TABLES, build_ingestion_assets
+from orchestration.assets.ingestion import build_ingestion_assets, raw_tables_by_source
 from orchestration.assets.transform import dbt_models
 from orchestration.checks.quarantine import quarantine_checks
 from orchestration.checks.raw_crm import raw_crm_checks
@@ -18,7 +18,7 @@ def build_definitions(settings: Settings) -> Definitions:
     """The definitions for one configuration; the UI and the CLI both come through here."""
     return Definitions(
         assets=[*build_ingestion_assets(settings), dbt_models],
-        asset_checks=[*raw_crm_checks(), *quarantine_checks(RAW_TABLES)],
+        asset_checks=[*raw_crm_checks(), *quarantine_checks(raw_tables_by_source(settings))],
         jobs=[daily_refresh],
         schedules=[daily_refresh_schedule(settings)],
         resources=build_resources(settings),
