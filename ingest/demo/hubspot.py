@@ -105,21 +105,43 @@ def crm_object(
     current value is the last one. ``properties`` are the properties without history.
     ``associations`` maps an object type to ``(id, association type)`` pairs.
     """
-    stamps = [created_at] + [moment for changes in histories.values() for _, moment in changes]
-    if archived_at:
-        stamps.append(archived_at)
-    created, updated = hubspot_timestamp(created_at), hubspot_timestamp(max(stamps))
-    current = {name: _text(changes[-1][0]) for name, changes in histories.items() if changes}
+    # An object repeats its instants (created, last change, hs_timestamp...) and a world
+    # builds millions of objects: format each instant once per object.
+    stamps: dict[datetime, str] = {}
+    created = stamps[created_at] = hubspot_timestamp(created_at)
+    latest = created_at
+    with_history: dict[str, list[dict[str, Any]]] = {}
+    current: dict[str, str | None] = {}
+    for name, changes in histories.items():
+        entries = []
+        for value, moment in reversed(changes):
+            if moment > latest:
+                latest = moment
+            stamp = stamps.get(moment)
+            if stamp is None:
+                stamp = stamps[moment] = hubspot_timestamp(moment)
+            entries.append(
+                {"value": property_text(value, stamps), "timestamp": stamp, "sourceType": "CRM_UI"}
+            )
+        with_history[name] = entries
+        if entries:
+            current[name] = entries[0]["value"]
+    if archived_at is not None and archived_at > latest:
+        latest = archived_at
+    updated = stamps.get(latest) or hubspot_timestamp(latest)
+    values = (
+        {name: property_text(value, stamps) for name, value in properties.items()}
+        if properties
+        else {}
+    )
+    values.update(current)
+    values["createdate"] = created
+    values["hs_lastmodifieddate"] = updated
+    values["hs_object_id"] = object_id
     obj: dict[str, Any] = {
         "id": object_id,
-        "properties": {
-            **{name: _text(value) for name, value in (properties or {}).items()},
-            **current,
-            "createdate": created,
-            "hs_lastmodifieddate": updated,
-            "hs_object_id": object_id,
-        },
-        "propertiesWithHistory": {name: _history(changes) for name, changes in histories.items()},
+        "properties": values,
+        "propertiesWithHistory": with_history,
         "createdAt": created,
         "updatedAt": updated,
         "archived": archived_at is not None,
@@ -130,8 +152,8 @@ def crm_object(
             for object_type, pairs in associations.items()
             if pairs
         }
-    if archived_at:
-        obj["archivedAt"] = hubspot_timestamp(archived_at)
+    if archived_at is not None:
+        obj["archivedAt"] = stamps.get(archived_at) or hubspot_timestamp(archived_at)
     return obj
 
 
@@ -165,19 +187,20 @@ def deal_object(
     )
 
 
-def _text(value: Any) -> str | None:
-    """HubSpot returns every property value as a string (timestamps in ISO 8601)."""
-    if value is None:
-        return None
+def property_text(value: Any, stamps: dict[datetime, str] | None = None) -> str | None:
+    """A property value as HubSpot returns every one: a string (timestamps in ISO 8601).
+
+    ``stamps`` caches the formatted instants of the object being built.
+    """
+    if type(value) is str or value is None:  # the common case first: most values are text
+        return value
     if isinstance(value, datetime):
-        return hubspot_timestamp(value)
+        if stamps is None:
+            return hubspot_timestamp(value)
+        stamp = stamps.get(value)
+        if stamp is None:
+            stamp = stamps[value] = hubspot_timestamp(value)
+        return stamp
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _history(changes: History) -> list[dict[str, Any]]:
-    return [
-        {"value": _text(value), "timestamp": hubspot_timestamp(moment), "sourceType": "CRM_UI"}
-        for value, moment in reversed(changes)
-    ]

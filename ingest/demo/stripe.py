@@ -4,7 +4,7 @@ Shared by the demo world and by tests that hand-write small exports, as ``hubspo
 is for the CRM: API version 2024-06-20 shapes (the fields a warehouse reads, with Stripe's
 names, types and nesting; not every field Stripe sends), ids with Stripe's prefixes (``cus_``,
 ``in_``, ``ch_``, ...), amounts as integers in the currency's minor units (divide by
-``10 ** EXPONENTS[currency]``; JPY has exponent 0), lower-case currency codes, and every
+``10 ** exponent(currency)``; JPY has exponent 0), lower-case currency codes, and every
 time as unix seconds. Builders take their ids and times as arguments and never draw
 anything random or read the clock, so the same inputs give the same objects.
 """
@@ -18,9 +18,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ingest.demo.world.fx import EXPONENTS
-
 API_VERSION = "2024-06-20"
+# Stripe's zero-decimal currencies (every other currency we use has two decimals). Kept
+# here rather than imported from the world, which imports this module.
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA"}
+    | {"PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
 
 # Failure codes of a declined card payment, with the message Stripe shows the customer.
 FAILURES = {
@@ -55,15 +59,20 @@ def unix(moment: datetime) -> int:
     return int(moment.timestamp() // 1)
 
 
+def exponent(currency: str) -> int:
+    """Digits after the decimal point of ``currency``'s minor unit, as Stripe counts them."""
+    return 0 if currency.upper() in ZERO_DECIMAL else 2
+
+
 def minor_units(amount: Decimal, currency: str) -> int:
     """``amount`` in major units as Stripe's integer minor units (half up)."""
-    scaled = amount.scaleb(EXPONENTS[currency.upper()])
+    scaled = amount.scaleb(exponent(currency))
     return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def major_units(amount: int, currency: str) -> Decimal:
     """Stripe's integer minor units as a Decimal in major units (exact)."""
-    return Decimal(amount).scaleb(-EXPONENTS[currency.upper()])
+    return Decimal(amount).scaleb(-exponent(currency))
 
 
 def fee(amount: int, currency: str) -> int:

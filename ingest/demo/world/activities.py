@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import accumulate
 
 from ingest.demo.world.accounts import Company, Deal
 from ingest.demo.world.scales import WORLD_END
@@ -21,6 +22,12 @@ CALL_DISPOSITIONS = {
 }
 DISPOSITION_WEIGHTS = (45, 25, 15, 7, 5, 3)
 MEETING_TYPES = ("In-person Visit", "Video Call", "Phone Meeting")
+# ``rng.choices`` with cumulative weights draws exactly as with the weights, without
+# summing them on every call.
+_DISPOSITIONS = tuple(CALL_DISPOSITIONS)
+_DISPOSITION_CUM_WEIGHTS = tuple(accumulate(DISPOSITION_WEIGHTS))
+_MEETING_CUM_WEIGHTS = tuple(accumulate((30, 55, 15)))
+_ID_OFFSETS = {"calls": 1, "meetings": 2, "notes": 3, "tasks": 4}
 
 
 @dataclass
@@ -44,8 +51,7 @@ def company_activities(seed: int, index: int, company: Company) -> Iterator[Acti
     def next_id(kind: str) -> str:
         nonlocal counter
         counter += 1
-        offset = {"calls": 1, "meetings": 2, "notes": 3, "tasks": 4}[kind]
-        return str(offset * 10**10 + index * 100 + counter)
+        return str(_ID_OFFSETS[kind] * 10**10 + index * 100 + counter)
 
     contact = company.contacts[0]
     if not company.deals:  # a lead nobody turned into a deal still gets a call or two
@@ -93,7 +99,7 @@ def _activity(
 
 
 def _call_properties(rng: random.Random, at: datetime, company: Company) -> Properties:
-    disposition = rng.choices(list(CALL_DISPOSITIONS), DISPOSITION_WEIGHTS)[0]
+    disposition = rng.choices(_DISPOSITIONS, cum_weights=_DISPOSITION_CUM_WEIGHTS)[0]
     connected = CALL_DISPOSITIONS[disposition] == "Connected"
     return {
         "hs_call_direction": rng.choice(("OUTBOUND", "OUTBOUND", "INBOUND")),
@@ -107,7 +113,7 @@ def _call_properties(rng: random.Random, at: datetime, company: Company) -> Prop
 
 
 def _meeting_properties(rng: random.Random, at: datetime, company: Company) -> Properties:
-    kind = rng.choices(MEETING_TYPES, (30, 55, 15))[0]
+    kind = rng.choices(MEETING_TYPES, cum_weights=_MEETING_CUM_WEIGHTS)[0]
     return {
         "hs_meeting_title": f"{kind} - {company.name}",
         "hs_activity_type": kind,

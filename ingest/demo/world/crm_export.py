@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.demo.hubspot import crm_object, owner_object, pipeline_object
+from ingest.demo.hubspot import (
+    crm_object,
+    hubspot_timestamp,
+    owner_object,
+    pipeline_object,
+    property_text,
+)
 from ingest.demo.world.accounts import Company, Contact, Deal
 from ingest.demo.world.activities import CALL_DISPOSITIONS, Activity
 from ingest.demo.world.org import Org, Rep
@@ -110,20 +116,39 @@ def deal(deal: Deal, company_id: str) -> dict[str, Any]:
 
 
 def activity(activity: Activity) -> dict[str, Any]:
+    """``crm_object``'s shape for an activity (no history, created and last modified when it
+    happened), built directly: activities are most of the CRM's objects."""
+    stamp = hubspot_timestamp(activity.at)
+    properties: dict[str, Any] = {"hs_timestamp": stamp, "hubspot_owner_id": activity.owner_id}
+    for name, value in activity.properties.items():
+        if value is None or type(value) is str:
+            properties[name] = value
+        elif isinstance(value, datetime) and value == activity.at:
+            properties[name] = stamp  # a meeting starts when it is logged
+        else:
+            properties[name] = property_text(value)
+    properties["createdate"] = properties["hs_lastmodifieddate"] = stamp
+    properties["hs_object_id"] = activity.activity_id
+    contact_type, company_type, deal_type = _ACTIVITY_ASSOCIATIONS[activity.kind]
     associations = {
-        "contacts": [(activity.contact_id, f"{activity.kind[:-1]}_to_contact")],
-        "companies": [(activity.company_id, f"{activity.kind[:-1]}_to_company")],
+        "contacts": {"results": [{"id": activity.contact_id, "type": contact_type}]},
+        "companies": {"results": [{"id": activity.company_id, "type": company_type}]},
     }
     if activity.deal_id:
-        associations["deals"] = [(activity.deal_id, f"{activity.kind[:-1]}_to_deal")]
-    return crm_object(
-        activity.activity_id,
-        activity.at,
-        histories={},
-        properties={
-            "hs_timestamp": activity.at,
-            "hubspot_owner_id": activity.owner_id,
-            **activity.properties,
-        },
-        associations=associations,
-    )
+        associations["deals"] = {"results": [{"id": activity.deal_id, "type": deal_type}]}
+    return {
+        "id": activity.activity_id,
+        "properties": properties,
+        "propertiesWithHistory": {},
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "archived": False,
+        "associations": associations,
+    }
+
+
+# Activity kind -> its association types to a contact, a company and a deal.
+_ACTIVITY_ASSOCIATIONS = {
+    kind: tuple(f"{kind[:-1]}_to_{other}" for other in ("contact", "company", "deal"))
+    for kind in ("calls", "meetings", "notes", "tasks")
+}
