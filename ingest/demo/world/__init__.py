@@ -59,6 +59,14 @@ class WorldSummary:
         return self.folder / "files"
 
     @property
+    def payments_dir(self) -> Path:
+        return self.folder / "payments"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.folder / "mail"
+
+    @property
     def rows(self) -> int:
         return sum(self.counts.values())
 
@@ -129,6 +137,11 @@ def generate_world(
                     flush=True,
                 )
     shutil.rmtree(out_dir / ".chunks", ignore_errors=True)
+    # An export holds a file per object type, empty when a small world has none of them.
+    for folder, object_types in ((crm_dir, CRM_OBJECT_FILES), (payments_dir, STRIPE_OBJECT_FILES)):
+        for object_type in object_types:
+            (folder / f"{object_type}.jsonl").touch()
+            counts.setdefault(object_type, 0)
     counts.update(finish_mail(mail_dir))
     with JsonlWriters(payments_dir) as stripe_catalog:
         for object_type, obj in catalog(seed):
@@ -182,6 +195,28 @@ def generate_world(
 
 
 CHUNK_COMPANIES = 2_000
+# The object types a chunk may write: every world's export has a file for each.
+CRM_OBJECT_FILES = (
+    "companies",
+    "contacts",
+    "deals",
+    "line_items",
+    "quotes",
+    "calls",
+    "meetings",
+    "notes",
+    "tasks",
+    "emails",
+)
+STRIPE_OBJECT_FILES = (
+    "customers",
+    "invoices",
+    "charges",
+    "refunds",
+    "payment_intents",
+    "balance_transactions",
+    "events",
+)
 
 
 @dataclass(frozen=True)

@@ -51,11 +51,10 @@ from ingest.demo.mail import (
     render_message,
 )
 from ingest.demo.world.accounts import Company, Contact, Deal
-from ingest.demo.world.org import Org, Rep
+from ingest.demo.world.org import REP_EMAIL_DOMAIN, Org, Rep
 from ingest.demo.world.scales import WORLD_END
 from ingest.demo.world.truth_email import add_business_minutes
 
-REP_DOMAIN = "demo-sales.example"
 REP_ZONE = timezone(timedelta(hours=7))  # the reps write from Jakarta
 CONTACT_ZONES: dict[str, tzinfo] = {
     "ID": timezone(timedelta(hours=7)),
@@ -472,7 +471,7 @@ class _CompanyMail:
         number = len(self.entries)
         message_id = None
         if has_id:
-            domain = REP_DOMAIN if sender.rep is not None else self.company.domain
+            domain = REP_EMAIL_DOMAIN if sender.rep is not None else self.company.domain
             message_id = f"<{self.index:x}.{number}.{self.rng.getrandbits(32):08x}@{domain}>"
         references: tuple[str, ...] = ()
         if parent is not None:

@@ -58,6 +58,8 @@ LAST_NAMES = (
     "Silva",
     "Dubois",
 )
+# The demo company's own mail domain: what tells the reps' mail from their customers'.
+REP_EMAIL_DOMAIN = "demo-sales.example"
 TEAM_NAMES = (
     "Jakarta Enterprise",
     "Singapore Mid-Market",
@@ -104,13 +106,19 @@ class Org:
     reps: list[Rep]
 
     def active_reps(self, day: date) -> list[Rep]:
-        return [rep for rep in self.reps if rep.is_active(day)]
+        """The reps employed on ``day`` (memoized: every deal and email asks, and at scale m
+        rebuilding the list was 7% of generation)."""
+        active = self._active.get(day)
+        if active is None:
+            active = self._active[day] = [rep for rep in self.reps if rep.is_active(day)]
+        return active
 
     def rep(self, owner_id: str) -> Rep:
         return self._by_id[owner_id]
 
     def __post_init__(self) -> None:
         self._by_id = {rep.owner_id: rep for rep in self.reps}
+        self._active: dict[date, list[Rep]] = {}
 
 
 def build_org(rng: random.Random, scale: Scale) -> Org:
@@ -140,7 +148,7 @@ def build_org(rng: random.Random, scale: Scale) -> Org:
                 owner_id=str(100_000 + index),
                 first_name=first,
                 last_name=last,
-                email=f"{_ascii(first)}.{_ascii(last)}.{index}@demo-sales.example".lower(),
+                email=f"{_ascii(first)}.{_ascii(last)}.{index}@{REP_EMAIL_DOMAIN}".lower(),
                 hired_on=hired_on,
                 left_on=left_on,
                 team_spells=spells,
