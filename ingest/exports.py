@@ -27,7 +27,7 @@ TIMESTAMP = pa.timestamp("us", tz="UTC")
 REJECTS_TABLE = "rejects"
 REJECTS_SCHEMA = pa.schema(
     [
-        ("reject_id", pa.string()),
+        pa.field("reject_id", pa.string(), nullable=False),
         ("object_type", pa.string()),
         ("source_file", pa.string()),
         ("line_number", pa.int64()),
@@ -40,6 +40,15 @@ REJECTS_SCHEMA = pa.schema(
 REJECTS_HINTS = dlt.mark.make_hints(
     table_name=REJECTS_TABLE, primary_key="reject_id", write_disposition="merge"
 )
+
+
+def as_rejects(rejects: pa.Table) -> Any:
+    """Route a batch of rejects to the ``rejects`` table from any resource.
+
+    A table variant: plain ``with_hints`` would re-point the resource itself at
+    ``rejects``, and its next batch of good rows would land there too.
+    """
+    return dlt.mark.with_hints(rejects, REJECTS_HINTS, create_table_variant=True)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from ingest.exports import REJECTS_HINTS
+from ingest.exports import as_rejects
 from ingest.files.commission_plan import PLANS_SCHEMA, TIERS_SCHEMA, read_commission_plans
 from ingest.files.csv_files import (
     CsvFile,
@@ -110,7 +110,7 @@ def _csv_resource(files_dir: Path | None, spec: CsvFile) -> DltResource:
         batch = read_csv_file(path, spec)
         yield batch.rows
         if batch.rejects.num_rows:
-            yield dlt.mark.with_hints(batch.rejects, REJECTS_HINTS)
+            yield as_rejects(batch.rejects)
 
     return dlt.resource(
         read, name=spec.name, primary_key=list(spec.primary_key), write_disposition="merge"
@@ -132,7 +132,7 @@ def _plan_resource(
         table: pa.Table = getattr(batch, part)
         yield table
         if part == "plans" and batch.rejects.num_rows:
-            yield dlt.mark.with_hints(batch.rejects, REJECTS_HINTS)
+            yield as_rejects(batch.rejects)
 
     # Replace, not merge: the file is the whole plan set, and a plan or tier removed from
     # it must disappear from the tables.
