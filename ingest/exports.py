@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,10 +102,10 @@ def read_export(
                     reject_row(object_type.name, path, line_number, reason, line, occurrence)
                 )
             if len(rows) + len(rejects) >= batch_size:
-                yield _batch(rows, rejects, object_type)
+                yield to_batch(rows, rejects, object_type)
                 rows, rejects = [], []
     if rows or rejects:
-        yield _batch(rows, rejects, object_type)
+        yield to_batch(rows, rejects, object_type)
 
 
 def _parse_line(line: str, object_type: ObjectType) -> tuple[dict[str, Any], str | None]:
@@ -113,6 +113,12 @@ def _parse_line(line: str, object_type: ObjectType) -> tuple[dict[str, Any], str
         obj = json.loads(line)
     except json.JSONDecodeError as error:
         return {}, f"not valid JSON: {error.msg} at column {error.colno}"
+    return parse_object(obj, object_type)
+
+
+def parse_object(obj: Any, object_type: ObjectType) -> tuple[dict[str, Any], str | None]:
+    """The row of one decoded object (an export line or an API result), or the reason it
+    cannot be used: one parser, so both paths type, validate and reject alike."""
     if not isinstance(obj, dict):
         return {}, f"expected a JSON object, got {type(obj).__name__}"
     object_id = obj.get("id")
@@ -191,9 +197,33 @@ def reject_row(
     }
 
 
-def _batch(
+def api_batch(
+    objects: Iterable[dict[str, Any]], object_type: ObjectType, endpoint: str
+) -> ExportBatch:
+    """Rows and rejects of objects an API endpoint returned (``endpoint``, e.g.
+    ``GET /v1/invoices``, stands in for the file; there is no line number)."""
+    rows: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for obj in objects:
+        row, reason = parse_object(obj, object_type)
+        if reason is None:
+            rows.append(row)
+        else:
+            rejects.append(api_reject(object_type.name, endpoint, reason, obj))
+    return to_batch(rows, rejects, object_type)
+
+
+def api_reject(object_type: str, endpoint: str, reason: str, obj: Any) -> dict[str, Any]:
+    """A reject for an API object: the same payload gets the same id on every run."""
+    payload = json.dumps(obj, ensure_ascii=False)
+    row = reject_row(object_type, Path(endpoint), 0, reason, payload)
+    return {**row, "source_file": endpoint, "line_number": None}
+
+
+def to_batch(
     rows: list[dict[str, Any]], rejects: list[dict[str, Any]], object_type: ObjectType
 ) -> ExportBatch:
+    """Parsed rows and rejects as Arrow tables; undeclared fields become typed columns."""
     schema = object_type.schema
     undeclared = sorted({name for row in rows for name in row} - object_type.declared)
     for name in undeclared:
