@@ -1,0 +1,193 @@
+"""dlt source for the reps' mail: Maildir, mbox and .eml folders and a live IMAP server.
+
+One resource, ``messages``, reads every configured store once and writes three tables:
+``messages`` (one row per message, merged on the message key, so a message held in
+several mailboxes is one row), ``mailbox_messages`` (which mailbox and folder hold it,
+with flags) and ``rejects``. Rows reach dlt as Arrow tables in batches (stack notes).
+Incremental state per store lives in the resource state (see each store's module).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from ingest.crm.source import ExportNotFoundError, SourceNotConfiguredError
+from ingest.exports import REJECTS_SCHEMA, as_rejects
+from ingest.mail.eml import read_eml_files
+from ingest.mail.headers import Rejected, message_row
+from ingest.mail.imap import read_imap
+from ingest.mail.maildir import read_maildirs
+from ingest.mail.mbox import read_mbox_files
+from ingest.mail.raw import RawMessage
+from ingest.mail.tables import (
+    MAILBOX_MESSAGES_HINTS,
+    MAILBOX_MESSAGES_SCHEMA,
+    MESSAGES_PRIMARY_KEY,
+    MESSAGES_SCHEMA,
+    MESSAGES_TABLE,
+    Columns,
+    mailbox_row,
+    reject_row,
+)
+from ingest.settings import ImapCredentials, SettingsError
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 20_000
+STORES = ("maildir", "mbox", "eml")
+
+
+@dlt.source(name="mail", max_table_nesting=0)
+def mail_source(
+    email_dir: Path | None = None,
+    imap: ImapCredentials | None = None,
+    company_domains: tuple[str, ...] = (),
+) -> DltResource:
+    """The configuration is checked when data is read, not here, so that the resource can
+    be described (for Dagster's asset graph) before any mail store exists."""
+
+    def read() -> Iterator[Any]:
+        domains = _check(email_dir, imap, company_domains)
+        state = dlt.current.resource_state()
+        yield from _load(_messages(email_dir, imap, state), domains)
+
+    return dlt.resource(
+        read,
+        name=MESSAGES_TABLE,
+        primary_key=MESSAGES_PRIMARY_KEY,
+        write_disposition="merge",
+    )
+
+
+def _check(
+    email_dir: Path | None, imap: ImapCredentials | None, company_domains: tuple[str, ...]
+) -> tuple[str, ...]:
+    if email_dir is None and imap is None:
+        raise SourceNotConfiguredError(
+            "The mail source is not configured: set SALES_TRACKER_EMAIL_DIR to a folder "
+            "holding maildir/, mbox/ and/or eml/, or SALES_TRACKER_IMAP_HOST (with _USER and "
+            "_PASSWORD) for an IMAP server"
+        )
+    if email_dir is not None:
+        if not Path(email_dir).is_dir():
+            raise ExportNotFoundError(
+                f"Mail folder {email_dir} does not exist: set SALES_TRACKER_EMAIL_DIR to a "
+                "folder holding maildir/, mbox/ and/or eml/"
+            )
+        if not any((Path(email_dir) / store).is_dir() for store in STORES):
+            raise ExportNotFoundError(
+                f"Mail folder {email_dir} holds none of maildir/, mbox/ or eml/: set "
+                "SALES_TRACKER_EMAIL_DIR to the folder that does"
+            )
+    domains = tuple(d.strip().lower().lstrip("@") for d in company_domains if d.strip())
+    if not domains:
+        raise SettingsError(
+            "The mail source needs the company's email domains to tell outbound from inbound "
+            "mail: set SALES_TRACKER_COMPANY_EMAIL_DOMAINS (comma-separated, e.g. example.com)"
+        )
+    return domains
+
+
+def _messages(
+    email_dir: Path | None, imap: ImapCredentials | None, state: MutableMapping[str, Any]
+) -> Iterator[RawMessage]:
+    if email_dir is not None:
+        base = Path(email_dir)
+        readers = {"maildir": read_maildirs, "mbox": read_mbox_files, "eml": read_eml_files}
+        for store, read_store in readers.items():
+            if (base / store).is_dir():
+                yield from read_store(base / store, base, state.setdefault(store, {}))
+    if imap is not None:
+        yield from read_imap(imap, state.setdefault("imap", {}))
+
+
+def _load(messages: Iterator[RawMessage], domains: tuple[str, ...]) -> Iterator[Any]:
+    tables = _Tables(domains)
+    for raw in messages:
+        tables.add(raw)
+        if tables.rows >= BATCH_ROWS:
+            yield from tables.flush()
+    yield from tables.flush()
+    log.info(
+        "mail source: %d new messages, %d mailbox copies, %d rejected",
+        len(tables.seen_keys),
+        tables.copies_read,
+        tables.rejects_read,
+    )
+
+
+class _Tables:
+    """Rows of the three tables: each message once per run, each copy, each reject."""
+
+    def __init__(self, domains: tuple[str, ...]) -> None:
+        self.domains = domains
+        self.messages = Columns(MESSAGES_SCHEMA)
+        self.copies = Columns(MAILBOX_MESSAGES_SCHEMA)
+        self.rejects = Columns(REJECTS_SCHEMA)
+        self.seen_keys: set[str] = set()
+        # Copies of a message have the same header bytes: parse them once. Only keys read
+        # from a Message-ID are remembered (a synthesized one depends on the body too).
+        self.keys_by_header: dict[bytes, str] = {}
+        self.copies_read = self.rejects_read = 0
+
+    @property
+    def rows(self) -> int:
+        return self.messages.rows + self.copies.rows + self.rejects.rows
+
+    def add(self, raw: RawMessage) -> None:
+        try:
+            key = self._message_key(raw)
+        except Rejected as reason:
+            self.rejects.add(reject_row(raw.source, raw.line_number, str(reason), raw.header))
+            self.rejects_read += 1
+            return
+        self.copies.add(
+            mailbox_row(
+                raw.mailbox,
+                raw.folder,
+                key,
+                raw.store,
+                raw.location,
+                raw.flags,
+                raw.imap_uidvalidity,
+                raw.imap_uid,
+            )
+        )
+        self.copies_read += 1
+
+    def flush(self) -> Iterator[Any]:
+        if self.messages.rows:
+            yield self.messages.take()
+        # A table variant: plain with_hints would re-point the resource itself at that
+        # table, and the next batch of messages would land there.
+        if self.copies.rows:
+            hints = MAILBOX_MESSAGES_HINTS
+            yield dlt.mark.with_hints(self.copies.take(), hints, create_table_variant=True)
+        if self.rejects.rows:
+            yield as_rejects(self.rejects.take())
+
+    def _message_key(self, raw: RawMessage) -> str:
+        if raw.problem:
+            raise Rejected(raw.problem)
+        digest = hashlib.blake2b(raw.header, digest_size=16).digest()
+        key = self.keys_by_header.get(digest)
+        if key is not None:
+            return key
+        try:
+            row = message_row(raw.header, self.domains, raw.read_body)
+        except OSError as error:  # the body prefix could not be read
+            raise Rejected(f"cannot read the body: {error}") from error
+        key = row["message_key"]
+        if not row["synthesized"]:
+            self.keys_by_header[digest] = key
+        if key not in self.seen_keys:
+            self.seen_keys.add(key)
+            self.messages.add(row)
+        return key
