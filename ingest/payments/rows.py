@@ -1,0 +1,118 @@
+"""Stripe objects -> the Arrow rows of their raw tables, and their rejects.
+
+Export lines and API objects go through the same parser and validators (exports.py's),
+then ``finish`` gives the table its final types: unix seconds become UTC timestamps,
+currency codes lower case, and every row says which snapshot of the object it is
+(``_state_rank``, ``_event_id``: see ``source.py`` for how the newest one wins).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
+from dlt.extract.hints import TResourceHints
+
+from ingest import exports
+from ingest.exports import REJECTS_SCHEMA, REJECTS_TABLE
+from ingest.payments.objects import StripeType
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+STATE_RANK = "_state_rank"
+EVENT_ID = "_event_id"
+# Rank of a row read from a list endpoint or an export: the object as the run found it,
+# which beats any event snapshot of the same load (events have ranks in unix seconds).
+LISTED_RANK = 2**62
+# Within one load, the merge keeps the row with the highest rank per id.
+STATE_COLUMNS: dict[str, Any] = {
+    STATE_RANK: {"data_type": "bigint", "nullable": False, "dedup_sort": "desc"},
+    EVENT_ID: {"data_type": "text", "nullable": True},
+}
+
+
+def table_hints(kind: StripeType) -> TResourceHints:
+    """The hints of an object table, for rows yielded by another resource (the events)."""
+    return dlt.mark.make_hints(
+        table_name=kind.table,
+        primary_key="id",
+        write_disposition="merge",
+        columns=STATE_COLUMNS,
+    )
+
+
+def parse_object(obj: dict[str, Any], kind: StripeType) -> tuple[dict[str, Any], str | None]:
+    """The row of one API object, or the reason it cannot be used.
+
+    Exports and the API share one parser (exports.py's) and one reject payload format.
+    """
+    return exports.parse_object(collapse_expanded(obj, kind), kind.declaration)
+
+
+def collapse_expanded(obj: dict[str, Any], kind: StripeType) -> dict[str, Any]:
+    """Stripe references (``customer``, ``latest_charge``, ...) are ids, or the whole object
+    when expanded (older API versions and some servers expand by default): keep the id."""
+    expanded = {
+        name: value["id"]
+        for name, dtype in kind.declaration.scalar_columns.items()
+        if pa.types.is_string(dtype)
+        and isinstance(value := obj.get(name), dict)
+        and isinstance(value.get("id"), str)
+    }
+    return {**obj, **expanded} if expanded else obj
+
+
+# API rejects reach dlt as dicts (see source.py): their columns are typed here, so that a
+# column without values in a load (line_number) is still created.
+API_REJECTS_HINTS = dlt.mark.make_hints(
+    table_name=REJECTS_TABLE,
+    primary_key="reject_id",
+    write_disposition="merge",
+    columns=py_arrow_to_table_schema_columns(REJECTS_SCHEMA),
+)
+
+
+def api_reject(kind: StripeType, obj: Any, reason: str) -> dict[str, Any]:
+    """A reject row for an object read from the API (no file: the endpoint stands in)."""
+    return exports.api_reject(kind.table, f"GET {kind.path}", reason, obj)
+
+
+def finish(
+    table: pa.Table,
+    kind: StripeType,
+    ranks: list[int] | None = None,
+    event_ids: list[str | None] | None = None,
+) -> pa.Table:
+    """Final column types, plus the snapshot columns (listed rows when not given)."""
+    for name in kind.unix_columns:
+        seconds = table[name]
+        table = table.set_column(
+            table.schema.get_field_index(name),
+            pa.field(name, TIMESTAMP),
+            pc.multiply_checked(seconds, 1_000_000).cast(TIMESTAMP),
+        )
+    for name in kind.float_columns:
+        table = table.set_column(
+            table.schema.get_field_index(name),
+            pa.field(name, pa.float64()),
+            table[name].cast(pa.float64()),
+        )
+    if "currency" in table.column_names:
+        table = table.set_column(
+            table.schema.get_field_index("currency"),
+            pa.field("currency", pa.string()),
+            pc.utf8_lower(table["currency"]),
+        )
+    rows = table.num_rows
+    rank = pa.array(ranks if ranks is not None else [LISTED_RANK] * rows, pa.int64())
+    event = pa.array(event_ids if event_ids is not None else [None] * rows, pa.string())
+    table = table.append_column(pa.field(STATE_RANK, pa.int64(), nullable=False), rank)
+    return table.append_column(pa.field(EVENT_ID, pa.string()), event)
+
+
+def rows_table(rows: list[dict[str, Any]], kind: StripeType) -> pa.Table:
+    """Parsed API rows as the Arrow table an export batch of them would be (exports.py's
+    batching, so that both modes type undeclared fields alike)."""
+    return exports.to_batch(rows, [], kind.declaration).rows
