@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dagster import AssetKey, Definitions
 
+from ingest.crm import CRM_OBJECT_TYPES
 from orchestration.definitions import build_definitions, defs
 from orchestration.resources import WAREHOUSE_POOL
 from tests.conftest import scratch_settings
@@ -18,7 +19,8 @@ def load(tmp_path: Path) -> Definitions:
 def test_dbt_sources_are_the_dlt_assets(tmp_path: Path) -> None:
     graph = load(tmp_path).resolve_asset_graph()
     raw = {key for key in graph.get_all_asset_keys() if key.path[0] == "raw_crm"}
-    assert raw == {AssetKey(["raw_crm", name]) for name in ("owners", "deals", "deal_pipelines")}
+    assert raw == {AssetKey(["raw_crm", kind.name]) for kind in CRM_OBJECT_TYPES}
+    assert {"owners", "deals", "deal_pipelines", "calls", "line_items"} <= {k.path[1] for k in raw}
     assert all(graph.get(key).is_materializable for key in raw)
     staging_deals = graph.get(AssetKey(["staging", "stg_crm__deals"]))
     assert AssetKey(["raw_crm", "deals"]) in staging_deals.parent_keys
