@@ -1,22 +1,23 @@
-"""dlt source for the CRM, read from a folder holding the CRM's JSON Lines export."""
+"""dlt source for the CRM: HubSpot CRM v3 objects, from an export folder or the live API."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.sources import DltResource
 
-from ingest.crm.objects import DEAL_PIPELINES, DEALS, OWNERS
-from ingest.exports import REJECTS_HINTS, ObjectType, read_export
+from ingest.api import ApiSession
+from ingest.crm.api_source import SessionFactory, read_api
+from ingest.crm.catalog import CRM_OBJECT_TYPES, CRM_TYPES, CrmType
+from ingest.crm.export_source import ExportNotFoundError, read_export_file
+from ingest.settings import ApiCredentials
 
-CRM_OBJECT_TYPES: tuple[ObjectType, ...] = (OWNERS, DEALS, DEAL_PIPELINES)
-
-
-class ExportNotFoundError(FileNotFoundError):
-    """The configured export folder or one of its files is missing."""
+__all__ = ["CRM_OBJECT_TYPES", "ExportNotFoundError", "SourceNotConfiguredError", "crm_source"]
 
 
 class SourceNotConfiguredError(RuntimeError):
@@ -24,41 +25,46 @@ class SourceNotConfiguredError(RuntimeError):
 
 
 @dlt.source(name="crm", max_table_nesting=0)
-def crm_source(export_dir: Path | None) -> list[DltResource]:
+def crm_source(
+    export_dir: Path | None = None, api: ApiCredentials | None = None
+) -> list[DltResource]:
     """One resource per CRM object type, each merged on the object id.
 
-    The folder is checked when data is read, not here, so that the resources can be
-    described (for Dagster's asset graph) before any export exists.
+    The export folder wins when both are given (a backfill or an offline run). Nothing is
+    checked or requested here, only when data is read, so that the resources can be
+    described (for Dagster's asset graph) before any export or token exists.
     """
-    return [_export_resource(export_dir, object_type) for object_type in CRM_OBJECT_TYPES]
+    session = cache(lambda: ApiSession("HubSpot", api)) if api is not None else None
+    return [_resource(crm, export_dir, session) for crm in CRM_TYPES]
 
 
-def _export_resource(export_dir: Path | None, object_type: ObjectType) -> DltResource:
+def _resource(crm: CrmType, export_dir: Path | None, session: SessionFactory | None) -> DltResource:
     def read() -> Iterator[Any]:
-        if export_dir is None:
+        if export_dir is not None:
+            items = read_export_file(crm, export_dir)
+        elif session is not None:
+            items = read_api(crm, session)
+        else:
             raise SourceNotConfiguredError(
                 "The CRM source is not configured: set SALES_TRACKER_CRM_EXPORT (or pass "
-                "--crm-export) to a folder of HubSpot JSON Lines files"
+                "--crm-export) to a folder of HubSpot JSON Lines files, or "
+                "SALES_TRACKER_HUBSPOT_TOKEN to read the HubSpot API"
             )
-        if not Path(export_dir).is_dir():
-            raise ExportNotFoundError(
-                f"CRM export folder {export_dir} does not exist: set SALES_TRACKER_CRM_EXPORT "
-                "(or --crm-export) to a folder of HubSpot JSON Lines files"
+        loaded = False
+        for item in items:
+            loaded = True
+            yield item
+        if not loaded:
+            # An empty type still gets its table, which checks and staging read. The
+            # columns are hinted here only: on the resource they would reach `rejects` too.
+            columns = py_arrow_to_table_schema_columns(crm.object_type.schema)
+            yield dlt.mark.with_hints(
+                dlt.mark.materialize_table_schema(), dlt.mark.make_hints(columns=columns)
             )
-        path = Path(export_dir) / object_type.file_name
-        if not path.is_file():
-            raise ExportNotFoundError(
-                f"CRM export file {path} is missing (expected one JSON Lines file per object type)"
-            )
-        for batch in read_export(path, object_type):
-            if batch.rows.num_rows:
-                yield batch.rows
-            if batch.rejects.num_rows:
-                yield dlt.mark.with_hints(batch.rejects, REJECTS_HINTS)
 
     return dlt.resource(
         read,
-        name=object_type.name,
+        name=crm.name,
         primary_key="id",
         write_disposition="merge",
     )

@@ -3,12 +3,15 @@
 Only what the CRM connector uses, with HubSpot's limits and shapes: owners, deal
 pipelines, object lists and reads with ``properties`` / ``propertiesWithHistory`` /
 ``associations`` / ``archived``, the search endpoint for incremental loads, and the
-call dispositions lookup (a legacy v1 endpoint, still the only one HubSpot has).
+call dispositions lookup (a legacy v1 endpoint, still the only one HubSpot has), and the
+batch reads an incremental client needs after a search: objects by id (with histories)
+and their associations (v3 ``associations/<from>/<to>/batch/read``).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +24,8 @@ OWNERS_MAX_LIMIT = 500
 OBJECTS_DEFAULT_LIMIT = 10
 OBJECTS_MAX_LIMIT = 100
 HISTORY_MAX_LIMIT = 50
+BATCH_MAX_INPUTS = 100
+ASSOCIATIONS_BATCH_MAX_INPUTS = 1000
 # HubSpot returns these with any `properties` selection.
 ALWAYS_RETURNED = ("hs_object_id", "createdate", "hs_lastmodifieddate", "lastmodifieddate")
 PIPELINE_FILES = {"deals": "deal_pipelines", "tickets": "ticket_pipelines"}
@@ -37,6 +42,10 @@ def handle(world: World, request: ApiRequest) -> Response:
     resource, rest = parts[2], parts[3:]
     if request.method == "POST" and resource == "objects" and rest[1:] == ["search"]:
         return search_objects(world, request, rest[0])
+    if request.method == "POST" and resource == "objects" and rest[1:] == ["batch", "read"]:
+        return batch_read_objects(world, request, rest[0])
+    if request.method == "POST" and resource == "associations" and rest[2:] == ["batch", "read"]:
+        return batch_read_associations(world, request, rest[0], rest[1])
     if request.method != "GET":
         raise ApiError(hubspot_error(405, f"{request.method} {request.path} is not supported."))
     if resource == "owners" and len(rest) <= 1:
@@ -129,6 +138,120 @@ def search_objects(world: World, request: ApiRequest, object_type: str) -> Respo
     if next_offset is not None:
         payload["paging"] = {"next": {"after": str(next_offset)}}
     return Response(200, payload)
+
+
+def batch_read_objects(world: World, request: ApiRequest, object_type: str) -> Response:
+    """``POST /crm/v3/objects/<type>/batch/read``: objects by id, with the ``properties`` and
+    ``propertiesWithHistory`` asked (at most 100 ids, 50 with histories; no associations,
+    as on HubSpot). Unknown ids make a 207 naming them, the others are still returned."""
+    index = _object_index(world, object_type)
+    body = _json_body(request)
+    properties = _string_list(body, "properties")
+    history = _string_list(body, "propertiesWithHistory")
+    ids = _input_ids(body, HISTORY_MAX_LIMIT if history else BATCH_MAX_INPUTS)
+    archived = _archived(request)
+    selection = _Selection(properties=properties, history=history, associations=None)
+    results, missing = [], []
+    for object_id in dict.fromkeys(ids):  # HubSpot answers a repeated id once
+        entry = index.by_id.get(object_id)
+        if entry is None or entry.archived != archived:
+            missing.append(object_id)
+        else:
+            results.append(selection.shape(index.read(entry)))
+    errors = []
+    if missing:
+        errors.append(
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": f"Could not get some {object_type} objects, they may be deleted "
+                "or not exist. Check that ids are valid.",
+                "context": {"ids": missing},
+            }
+        )
+    return _batch_response(results, errors)
+
+
+def batch_read_associations(
+    world: World, request: ApiRequest, from_type: str, to_type: str
+) -> Response:
+    """``POST /crm/v3/associations/<from>/<to>/batch/read``: each input's associated ids
+    of ``to_type`` with the association type, as the objects embed them. An id with no
+    such association (or unknown) is named in a 207's errors, as HubSpot does."""
+    index = _object_index(world, from_type)
+    ids = _input_ids(_json_body(request), ASSOCIATIONS_BATCH_MAX_INPUTS)
+    results, unassociated = [], []
+    for object_id in dict.fromkeys(ids):
+        entry = index.by_id.get(object_id)
+        associations = (index.read(entry).get("associations") or {}) if entry else {}
+        linked = (associations.get(to_type) or {}).get("results") or []
+        if not linked:
+            unassociated.append(object_id)
+            continue
+        results.append(
+            {
+                "from": {"id": object_id},
+                "to": [{"id": str(item["id"]), "type": item.get("type")} for item in linked],
+            }
+        )
+    errors = [
+        {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+            "message": f"No {to_type} is associated with {from_type} {object_id}.",
+            "context": {"fromObjectId": [object_id]},
+        }
+        for object_id in unassociated
+    ]
+    return _batch_response(results, errors)
+
+
+def _batch_response(results: list[dict[str, Any]], errors: list[dict[str, Any]]) -> Response:
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    payload: dict[str, Any] = {
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": stamp,
+        "completedAt": stamp,
+    }
+    if errors:
+        payload.update(numErrors=len(errors), errors=errors)
+        return Response(207, payload)
+    return Response(200, payload)
+
+
+def _json_body(request: ApiRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ApiError(hubspot_error(400, "The request body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise ApiError(hubspot_error(400, "The request body must be a JSON object."))
+    return body
+
+
+def _string_list(body: dict[str, Any], name: str) -> tuple[str, ...] | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ApiError(hubspot_error(400, f"`{name}` must be a list of property names."))
+    return tuple(value)
+
+
+def _input_ids(body: dict[str, Any], maximum: int) -> list[str]:
+    """The ``inputs`` of a batch request (``[{"id": ...}]``), within HubSpot's limit."""
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("id"), str | int) for item in inputs
+    ):
+        raise ApiError(hubspot_error(400, '`inputs` must be a list of {"id": ...} objects.'))
+    if len(inputs) > maximum:
+        raise ApiError(
+            hubspot_error(400, f"Batch requests take at most {maximum} inputs, got {len(inputs)}.")
+        )
+    return [str(item["id"]) for item in inputs]
 
 
 class _Selection:
