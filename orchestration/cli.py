@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from ingest.settings import PROJECT_ROOT, Settings, SettingsError
 
 if TYPE_CHECKING:
+    from dagster import ExecuteInProcessResult
+
     from ingest.demo.world import WorldSummary
 
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "warehouse" / "demo_export"
@@ -46,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     run = commands.add_parser("run", help="run daily_refresh on the configured sources, print KPIs")
-    run.add_argument("--crm-export", type=Path, help="folder of HubSpot JSON Lines files")
-    run.add_argument("--files", type=Path, help="folder of dropped files (fx_rates.csv, ...)")
-    run.add_argument(
-        "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
+    _source_arguments(run)
+    _source_arguments(
+        commands.add_parser(
+            "ingest", help="load the configured sources into the raw datasets, nothing else"
+        )
     )
 
     sandbox = commands.add_parser(
@@ -81,22 +84,48 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.command == "demo":
+            from ingest.demo.world.org import REP_EMAIL_DOMAIN
+
             world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
             settings = Settings.from_env(
                 crm_export_dir=world.crm_dir,
+                payments_export_dir=world.payments_dir,
+                email_dir=world.mail_dir,
                 files_dir=world.files_dir,
+                company_email_domains=(REP_EMAIL_DOMAIN,),
                 warehouse_path=args.warehouse,
             )
         else:
             settings = Settings.from_env(
                 crm_export_dir=args.crm_export,
+                payments_export_dir=args.payments_export,
+                email_dir=args.email,
                 files_dir=args.files,
                 warehouse_path=args.warehouse,
             )
     except SettingsError as error:
         print(f"sales-tracker: {error}", file=sys.stderr)
         return 2
+    if args.command == "ingest":
+        return ingest(settings)
     return refresh(settings)
+
+
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Export folders; a source without one is read from its live API when configured."""
+    parser.add_argument(
+        "--crm-export", type=Path, help="folder of HubSpot JSON Lines files (else the API)"
+    )
+    parser.add_argument(
+        "--payments-export", type=Path, help="folder of Stripe JSON Lines files (else the API)"
+    )
+    parser.add_argument(
+        "--email", type=Path, help="folder of mail: maildir/, mbox/, eml/ (else IMAP, if set)"
+    )
+    parser.add_argument("--files", type=Path, help="folder of dropped files (fx_rates.csv, ...)")
+    parser.add_argument(
+        "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
+    )
 
 
 def _world_arguments(parser: argparse.ArgumentParser, default_scale: str) -> None:
@@ -176,23 +205,53 @@ def open_ui(port: int) -> int:
 
 def refresh(settings: Settings) -> int:
     """Run the ``daily_refresh`` job in-process and print the KPI summary."""
-    # Imported late: loading the code location takes seconds, not needed for --help.
-    from orchestration.instance import get_instance
-    from orchestration.runner import failure_report, run_daily_refresh
     from orchestration.summary import kpi_summary
 
-    print(f"Running daily_refresh into {settings.describe()} ...", flush=True)
+    result = _run(settings, "daily_refresh")
+    if result is None:
+        return 1
+    print(kpi_summary(settings, _source_names(settings)))
+    return 0
+
+
+def ingest(settings: Settings) -> int:
+    """Run the ``ingest`` job in-process and print the rows each raw table now holds."""
+    from orchestration.assets.ingestion import raw_tables_by_source
+    from orchestration.summary import quarantine_summary, raw_table_counts
+
+    if _run(settings, "ingest") is None:
+        return 1
+    tables = raw_tables_by_source(settings)
+    print(raw_table_counts(settings, tables))
+    print()
+    print(quarantine_summary(settings, list(tables)))
+    return 0
+
+
+def _run(settings: Settings, job_name: str) -> ExecuteInProcessResult | None:
+    """Run a job in-process with progress on the console; None (after saying why) if it
+    failed."""
+    # Imported late: loading the code location takes seconds, not needed for --help.
+    from orchestration.instance import get_instance
+    from orchestration.runner import failure_report, run_job
+
+    print(f"Running {job_name} into {settings.describe()} ...", flush=True)
     started = time.monotonic()
-    result = run_daily_refresh(settings, get_instance())
+    result = run_job(settings, job_name, get_instance())
     elapsed = time.monotonic() - started
     if not result.success:
-        print(f"\ndaily_refresh failed after {elapsed:.1f} s:", file=sys.stderr)
+        print(f"\n{job_name} failed after {elapsed:.1f} s:", file=sys.stderr)
         for line in failure_report(result):
             print(f"- {line}", file=sys.stderr)
-        return 1
-    print(f"\ndaily_refresh succeeded in {elapsed:.1f} s (run {result.run_id}).\n")
-    print(kpi_summary(settings))
-    return 0
+        return None
+    print(f"\n{job_name} succeeded in {elapsed:.1f} s (run {result.run_id}).\n")
+    return result
+
+
+def _source_names(settings: Settings) -> list[str]:
+    from orchestration.assets.ingestion import raw_tables_by_source
+
+    return list(raw_tables_by_source(settings))
 
 
 if __name__ == "__main__":

@@ -6,20 +6,28 @@ import dagster as dg
 from dagster import Definitions
 
 from ingest.settings import Settings
+from orchestration.asset_keys import raw_table_key
 from orchestration.assets.ingestion import build_ingestion_assets, raw_tables_by_source
 from orchestration.assets.transform import dbt_models
 from orchestration.checks.quarantine import quarantine_checks
 from orchestration.checks.raw_crm import raw_crm_checks
-from orchestration.jobs import daily_refresh, daily_refresh_schedule
+from orchestration.jobs import daily_refresh, daily_refresh_schedule, ingest_job
 from orchestration.resources import build_resources
 
 
 def build_definitions(settings: Settings) -> Definitions:
     """The definitions for one configuration; the UI and the CLI both come through here."""
+    ingestion = build_ingestion_assets(settings)
+    loaded_keys = {key for assets in ingestion for key in assets.keys}
+    # Tables that are assets of their own (not the ones a resource routes beside its own).
+    checked = {
+        source: tuple(t for t in tables if raw_table_key(source, t) in loaded_keys)
+        for source, tables in raw_tables_by_source(settings).items()
+    }
     return Definitions(
-        assets=[*build_ingestion_assets(settings), dbt_models],
-        asset_checks=[*raw_crm_checks(), *quarantine_checks(raw_tables_by_source(settings))],
-        jobs=[daily_refresh],
+        assets=[*ingestion, dbt_models],
+        asset_checks=[*raw_crm_checks(), *quarantine_checks(checked)],
+        jobs=[daily_refresh, ingest_job(list(raw_tables_by_source(settings)))],
         schedules=[daily_refresh_schedule(settings)],
         resources=build_resources(settings),
     )

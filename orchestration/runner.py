@@ -1,4 +1,4 @@
-"""Run ``daily_refresh`` in-process on the definitions built for a configuration."""
+"""Run the jobs in-process on the definitions built for a configuration."""
 
 from __future__ import annotations
 
@@ -14,7 +14,14 @@ CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 def run_daily_refresh(
     settings: Settings, instance: DagsterInstance | None = None
 ) -> ExecuteInProcessResult:
-    job = build_definitions(settings).resolve_job_def("daily_refresh")
+    return run_job(settings, "daily_refresh", instance)
+
+
+def run_job(
+    settings: Settings, job_name: str, instance: DagsterInstance | None = None
+) -> ExecuteInProcessResult:
+    """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process."""
+    job = build_definitions(settings).resolve_job_def(job_name)
     return job.execute_in_process(
         instance=instance or DagsterInstance.ephemeral(),
         run_config=CONSOLE_AT_INFO,

@@ -29,7 +29,7 @@ limit 5
 """
 
 
-def kpi_summary(settings: Settings) -> str:
+def kpi_summary(settings: Settings, source_names: list[str]) -> str:
     monthly = query(settings, MONTHLY_TOTALS)
     if monthly.empty:
         return "No closed deals in the warehouse yet: marts.mart_rep_performance_monthly is empty."
@@ -45,19 +45,45 @@ def kpi_summary(settings: Settings) -> str:
             f"Top reps in {latest:%Y-%m}",
             _table(top, money=["bookings_amount"], ratio=["win_rate"]),
             "",
-            _quarantine_line(settings),
+            quarantine_summary(settings, source_names),
         ]
     )
 
 
-def _quarantine_line(settings: Settings) -> str:
-    rejects = f"{raw_dataset('crm')}.{REJECTS_TABLE}"
-    count = 0
-    if table_exists(settings, raw_dataset("crm"), REJECTS_TABLE):
-        count = int(query(settings, f"select count(*) as n from {rejects}")["n"].iloc[0])
-    if not count:
-        return "Quarantined CRM records: none."
-    return f"Quarantined CRM records: {count} (reasons and payloads in {rejects})."
+def quarantine_summary(settings: Settings, source_names: list[str]) -> str:
+    """One line per source: how many records it quarantined, by object type."""
+    lines = []
+    for name in source_names:
+        dataset = raw_dataset(name)
+        if not table_exists(settings, dataset, REJECTS_TABLE):
+            lines.append(f"Quarantined {name} records: none.")
+            continue
+        counts = query(
+            settings,
+            f"select object_type, count(*) as n from {dataset}.{REJECTS_TABLE} "
+            "group by object_type order by n desc, object_type",
+        )
+        total = int(counts["n"].sum())
+        detail = ", ".join(f"{n:,} {kind}" for kind, n in counts.itertuples(index=False))
+        lines.append(
+            f"Quarantined {name} records: {total:,} ({detail}); reasons and payloads in "
+            f"{dataset}.{REJECTS_TABLE}."
+        )
+    return "\n".join(lines)
+
+
+def raw_table_counts(settings: Settings, tables: dict[str, tuple[str, ...]]) -> str:
+    """The rows each raw table holds, one line per table."""
+    lines = []
+    for source_name, names in tables.items():
+        dataset = raw_dataset(source_name)
+        for table in names:
+            rows = 0
+            if table_exists(settings, dataset, table):
+                rows = int(query(settings, f"select count(*) as n from {dataset}.{table}")["n"][0])
+            lines.append((f"{dataset}.{table}", rows))
+    width = max((len(name) for name, _ in lines), default=0)
+    return "\n".join(f"{name.ljust(width)}  {rows:>12,}" for name, rows in lines)
 
 
 def _table(frame: pd.DataFrame, money: list[str], ratio: list[str]) -> str:

@@ -12,6 +12,8 @@ from dlt.extract.source import DltSource
 
 from ingest.crm import CRM_OBJECT_TYPES, crm_source
 from ingest.files import FILE_TABLES, files_source
+from ingest.mail import MAIL_TABLES, mail_source
+from ingest.payments import PAYMENTS_TABLES, payments_source
 from ingest.pipeline import make_pipeline, raw_dataset
 from ingest.settings import Settings
 from orchestration.asset_keys import raw_table_key
@@ -35,8 +37,22 @@ class SourceSpec:
 SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         "crm",
-        lambda settings: crm_source(settings.crm_export_dir),
+        lambda settings: crm_source(settings.crm_export_dir, settings.hubspot),
         tuple(object_type.name for object_type in CRM_OBJECT_TYPES),
+    ),
+    SourceSpec(
+        "payments",
+        lambda settings: payments_source(settings.payments_export_dir, settings.stripe),
+        PAYMENTS_TABLES,
+        lambda settings: bool(settings.payments_export_dir or settings.stripe),
+    ),
+    SourceSpec(
+        "mail",
+        lambda settings: mail_source(
+            settings.email_dir, settings.imap, settings.company_email_domains
+        ),
+        MAIL_TABLES,
+        lambda settings: bool(settings.email_dir or settings.imap),
     ),
     # Always part of the job: an unset folder or a missing file leaves its table empty.
     SourceSpec("files", lambda settings: files_source(settings.files_dir), FILE_TABLES),

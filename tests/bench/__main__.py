@@ -1,71 +1,90 @@
 """`make bench`: print throughput and peak memory of each stage at named scales.
 
-Each measurement runs in a fresh process so that peak memory is its own. Usage:
-``python -m tests.bench [--scales s,m] [--out DIR]``.
+Each step runs in a fresh process (``tests/bench/steps.py``) that reports its own rows
+and peak memory. Stages: generating the demo world; loading each source with the
+project's dlt sources, from the exports and (CRM, payments) from the sandbox APIs, beside
+the floor for the same files (DuckDB's own readers; the stdlib header parser for mail).
+Usage: ``python -m tests.bench [--scales s,m] [--stages generate,ingest] [--out DIR]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import Any
+
+SOURCES = ("crm", "payments", "mail", "files")
+API_SOURCES = ("crm", "payments")
+# name, alignment and width, number format
+COLUMNS = (
+    ("stage", "<10", ""),
+    ("source", "<10", ""),
+    ("mode", "<8", ""),
+    ("scale", "<6", ""),
+    ("rows", ">12", ","),
+    ("seconds", ">9", ".1f"),
+    ("rows/s", ">10", ",.0f"),
+    ("peak MB", ">9", ",.0f"),
+    ("x floor", ">8", ""),
+)
 
 
-def measure(command: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the largest process, and the command's stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.monotonic()
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"benchmark step failed: {' '.join(command)}\n{completed.stderr}")
-    peak_kb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return elapsed, peak_kb / 1024, completed.stdout
-
-
-def bench_generation(scale: str, out: Path) -> dict[str, object]:
-    code = (
-        "import json, sys; from pathlib import Path; from ingest.demo.world import generate_world;"
-        f"w = generate_world(Path({str(out)!r}), {scale!r}, 7);"
-        "print(json.dumps({'rows': w.rows, 'deals': w.counts['deals']}))"
+def step(*args: str) -> dict[str, Any]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.bench.steps", *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    seconds, peak_mb, stdout = measure([sys.executable, "-c", code])
-    figures = json.loads(stdout.strip().splitlines()[-1])
-    return {
-        "stage": "generate",
+    if completed.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{completed.stderr[-4000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def show(stage: str, source: str, mode: str, scale: str, figures: dict[str, Any], floor=None):
+    values = {
+        "stage": stage,
+        "source": source,
+        "mode": mode,
         "scale": scale,
-        "records": figures["rows"],
-        "deals": figures["deals"],
-        "seconds": round(seconds, 1),
-        "records_per_s": round(figures["rows"] / seconds),
-        "peak_rss_mb": round(peak_mb),
+        "rows": figures["rows"],
+        "seconds": figures["seconds"],
+        "rows/s": figures["rows"] / figures["seconds"] if figures["seconds"] else 0,
+        "peak MB": figures["peak_mb"],
+        "x floor": f"{figures['seconds'] / floor['seconds']:.1f}" if floor else "",
     }
+    print("".join(f"{values[name]:{width}{number}}" for name, width, number in COLUMNS), flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--scales", default="s,m", help="comma-separated scales (xs, s, m, l)")
+    parser.add_argument("--stages", default="generate,ingest", help="generate, ingest")
     parser.add_argument("--out", type=Path, help="where worlds are written (default: a temp dir)")
     args = parser.parse_args()
+    stages = args.stages.split(",")
     root = args.out or Path(tempfile.mkdtemp(prefix="sales-tracker-bench-"))
-    print(
-        f"{'stage':<10}{'scale':<7}{'records':>12}{'deals':>10}{'seconds':>10}"
-        f"{'records/s':>12}{'peak MB':>10}"
-    )
+    print("".join(f"{name:{width}}" for name, width, _ in COLUMNS))
     try:
         for scale in args.scales.split(","):
-            row = bench_generation(scale, root / scale)
-            print(
-                f"{row['stage']:<10}{row['scale']:<7}{row['records']:>12,}{row['deals']:>10,}"
-                f"{row['seconds']:>10}{row['records_per_s']:>12,}{row['peak_rss_mb']:>10}",
-                flush=True,
-            )
+            world = root / scale
+            generated = step("generate", scale, str(world))
+            if "generate" in stages:
+                show("generate", "all", "-", scale, generated)
+            if "ingest" not in stages:
+                continue
+            for source in SOURCES:
+                floor = step("floor", source, str(world))
+                show("floor", source, "duckdb" if source != "mail" else "stdlib", scale, floor)
+                for mode in ("export", "api") if source in API_SOURCES else ("export",):
+                    warehouse = root / f"{scale}-{source}-{mode}" / "bench.duckdb"
+                    loaded = step("ingest", source, str(world), str(warehouse), mode)
+                    show("ingest", source, mode, scale, loaded, floor)
     finally:
         if args.out is None:
             shutil.rmtree(root, ignore_errors=True)

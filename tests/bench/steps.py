@@ -1,0 +1,124 @@
+"""One benchmark step per process: ``python -m tests.bench.steps STEP ARGS...``.
+
+Each step prints one JSON line with its row count, its seconds (after the imports: the
+libraries' start-up is a fixed cost, not throughput) and its own peak memory (this
+process and its children, e.g. the generator's workers), so steps never see each
+other's peaks.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from pathlib import Path
+from typing import Any
+
+import dlt  # noqa: F401  (imported before the clock starts)
+import duckdb
+
+from ingest.crm import crm_source
+from ingest.demo.sandbox import start_sandbox
+from ingest.demo.world import generate_world
+from ingest.demo.world.org import REP_EMAIL_DOMAIN
+from ingest.files import files_source
+from ingest.mail import mail_source
+from ingest.payments import payments_source
+from ingest.pipeline import make_pipeline
+from ingest.settings import ApiCredentials, Settings
+
+TOKEN = "bench-token"
+
+
+def generate(scale: str, out: str) -> dict[str, Any]:
+    world = generate_world(Path(out), scale, 7)
+    return {"rows": world.rows, "deals": world.counts["deals"]}
+
+
+def ingest(source: str, world: str, warehouse: str, mode: str) -> dict[str, Any]:
+    """Load one source of the world with the project's own dlt source and pipeline."""
+    folder = Path(world)
+    settings = Settings.from_env(env={}, warehouse_path=Path(warehouse))
+    if mode == "api":
+        with start_sandbox(folder, token=TOKEN) as handle:
+            api = ApiCredentials(handle.base_url, TOKEN, "SALES_TRACKER_BENCH_TOKEN")
+            return _run(make_pipeline(settings, source), _source(source, folder, api))
+    return _run(make_pipeline(settings, source), _source(source, folder, None))
+
+
+def _source(name: str, world: Path, api: ApiCredentials | None) -> Any:
+    if name == "crm":
+        return crm_source(None, api) if api else crm_source(world / "crm")
+    if name == "payments":
+        return payments_source(None, api) if api else payments_source(world / "payments")
+    if name == "mail":
+        return mail_source(world / "mail", None, (REP_EMAIL_DOMAIN,))
+    return files_source(world / "files")
+
+
+def _run(pipeline: Any, source: Any) -> dict[str, Any]:
+    pipeline.run(source)
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    return {"rows": sum(n for table, n in counts.items() if not table.startswith("_dlt"))}
+
+
+def floor(source: str, world: str) -> dict[str, Any]:
+    """The same files read by the plainest tool: DuckDB's readers for JSON Lines and CSV,
+    a bare loop of the standard library's header parser for mail."""
+    folder = Path(world)
+    if source == "mail":
+        return {"rows": _parse_mail_headers(folder / "mail")}
+    connection = duckdb.connect(":memory:")
+    subdir, pattern, reader = {
+        "crm": ("crm", "*.jsonl", "read_json('{}', format = 'newline_delimited')"),
+        "payments": ("payments", "*.jsonl", "read_json('{}', format = 'newline_delimited')"),
+        "files": ("files", "*.csv", "read_csv('{}')"),
+    }[source]
+    rows = 0
+    for number, path in enumerate(sorted((folder / subdir).glob(pattern))):
+        connection.execute(f"create table t{number} as select * from {reader.format(path)}")
+        rows += connection.execute(f"select count(*) from t{number}").fetchone()[0]
+    return {"rows": rows}
+
+
+def _parse_mail_headers(mail_dir: Path) -> int:
+    parser = BytesHeaderParser(policy=compat32)
+    count = 0
+    for path in mail_dir.glob("maildir/*/*/*"):
+        with path.open("rb") as handle:
+            parser.parse(handle)
+        count += 1
+    for path in mail_dir.glob("mbox/*.mbox"):
+        message: list[bytes] = []
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.startswith(b"From ") and message:
+                    parser.parsebytes(b"".join(message))
+                    count += 1
+                    message = []
+                elif not line.startswith(b"From "):
+                    message.append(line)
+        if message:
+            parser.parsebytes(b"".join(message))
+            count += 1
+    return count
+
+
+def main() -> None:
+    step, *args = sys.argv[1:]
+    started = time.monotonic()
+    figures = {"generate": generate, "ingest": ingest, "floor": floor}[step](*args)
+    figures["seconds"] = time.monotonic() - started
+    peaks = [
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    ]
+    figures["peak_mb"] = max(peaks) / 1024
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
