@@ -15,17 +15,16 @@ import pytest
 
 from ingest.demo import stripe
 from ingest.demo.world.accounts import Company, Deal, build_company
+from ingest.demo.world.catalog import PRICE_LISTS, catalog
 from ingest.demo.world.fx import EXPONENTS, FxRates
 from ingest.demo.world.org import build_org
 from ingest.demo.world.payments import (
-    PRICE_LISTS,
     Attempt,
     CustomerPayments,
     Invoice,
     Line,
     Payment,
     Refund,
-    catalog,
     company_payment_facts,
     company_payments,
     stripe_objects,
@@ -34,7 +33,7 @@ from ingest.demo.world.scales import SCALES, WORLD_END
 from ingest.demo.world.truth_payments import PaymentsTruth
 
 SEED = 7
-COMPANIES = 1_000
+COMPANIES = 1_500
 END = int(WORLD_END.timestamp())
 PREFIXES = {
     "customers": "cus_",

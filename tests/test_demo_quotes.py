@@ -9,9 +9,10 @@ import pytest
 
 from ingest.demo import stripe
 from ingest.demo.world.accounts import build_company
+from ingest.demo.world.catalog import catalog
 from ingest.demo.world.fx import CURRENCIES, FxRates
 from ingest.demo.world.org import build_org
-from ingest.demo.world.payments import catalog
+from ingest.demo.world.payments import company_payment_facts
 from ingest.demo.world.quotes import (
     DealLines,
     LineItem,
@@ -141,3 +142,28 @@ def test_discount_depth_worked_by_hand() -> None:
         Decimal("15000.00"),
     )
     assert float(row["discount_depth_rate"]) == pytest.approx(1 - 11 / 15, abs=1e-12)
+
+
+def test_billing_invoices_the_deal_s_own_lines() -> None:
+    """Upfront invoices carry the CRM line items (product, quantity, net amount), at the
+    customer's price list, except the few deliberately miswritten ones."""
+    org = build_org(random.Random(f"{SEED}:org"), SCALES["xs"])
+    fx = FxRates(random.Random(f"{SEED}:fx"))
+    same = different = 0
+    for index in range(400):
+        company = build_company(SEED, index, org, fx)
+        facts = company_payment_facts(SEED, index, company, fx)
+        if facts is None:
+            continue
+        lines = {d.deal.deal_id: d for d in company_lines(SEED, company)}
+        for invoice in facts.invoices:
+            if invoice.deal_id is None or invoice.metadata["installment"] != "1/1":
+                continue
+            deal_lines = lines[invoice.deal_id]
+            assert facts.price_list == deal_lines.price_list
+            billed = [(x.product, x.quantity, x.amount) for x in invoice.lines]
+            quoted = [(x.product_key, x.quantity, x.net_amount) for x in deal_lines.lines]
+            same += billed == quoted
+            different += billed != quoted
+    assert same > 50
+    assert 0 < different / (same + different) < 0.08  # MISMATCH_RATE + WITHIN_TOLERANCE_RATE

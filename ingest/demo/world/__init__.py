@@ -22,6 +22,7 @@ from ingest.demo.files import JsonlWriters, write_csv, write_jsonl
 from ingest.demo.world import crm_export, people_files, quotes, roster
 from ingest.demo.world.accounts import build_company
 from ingest.demo.world.activities import company_activities
+from ingest.demo.world.catalog import catalog
 from ingest.demo.world.crm_emails import logged_emails
 from ingest.demo.world.dirty import (
     CRM_VARIANTS,
@@ -33,7 +34,7 @@ from ingest.demo.world.dirty import (
 from ingest.demo.world.fx import FxRates
 from ingest.demo.world.mailboxes import MailWriter, company_mail, finish_mail, reset_mail
 from ingest.demo.world.org import Org, build_org
-from ingest.demo.world.payments import catalog, company_payment_facts, stripe_objects
+from ingest.demo.world.payments import company_payment_facts, stripe_objects
 from ingest.demo.world.scales import SCALES
 from ingest.demo.world.truth import GroundTruth, TruthPart
 from ingest.demo.world.truth_email import EmailTruth, EmailTruthPart

@@ -63,34 +63,21 @@ import random
 from calendar import monthrange
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
 from ingest.demo import stripe
 from ingest.demo.world.accounts import Company, Deal
-from ingest.demo.world.fx import CURRENCIES, EXPONENTS, FxRates
-from ingest.demo.world.scales import WORLD_END, WORLD_START
+from ingest.demo.world.catalog import PRODUCT_NAMES, PriceBook, amount_grain, price_book, typed
+from ingest.demo.world.fx import FxRates
+from ingest.demo.world.quotes import deal_lines, price_list
+from ingest.demo.world.scales import WORLD_END
 
 END = stripe.unix(WORLD_END)
 DAY = 86_400
 HOUR = 3_600
-CATALOG_CREATED = stripe.unix(WORLD_START - timedelta(days=120))
-PRICE_LISTS = ("list", "partner", "enterprise")
-# key, name, list price in USD, kind (core: every deal; addon: some deals; service: one-offs)
-PRODUCTS = (
-    ("seats", "Sales Cloud seat (annual)", 1_200, "core"),
-    ("analytics", "Revenue Analytics add-on (annual)", 3_000, "addon"),
-    ("support", "Premium Support (annual)", 4_000, "addon"),
-    ("integration", "Data Integration connector (annual)", 1_800, "addon"),
-    ("onboarding", "Onboarding package", 2_500, "addon"),
-    ("training", "Training day", 1_500, "service"),
-    ("consulting", "Consulting, 10 hours", 1_600, "service"),
-)
-ADDONS = tuple(key for key, _, _, kind in PRODUCTS if kind == "addon")
-PRODUCT_NAMES = {key: name for key, name, _, _ in PRODUCTS}
 # Schedules: name, number of invoices, months between them.
 UPFRONT, QUARTERLY, MONTHLY = ("upfront", 1, 0), ("quarterly", 4, 3), ("monthly", 12, 1)
 MONTHLY_SHARE, QUARTERLY_SHARE = 0.03, 0.10  # of the deals whose schedule can complete
@@ -253,62 +240,6 @@ class CustomerPayments:
     invoices: list[Invoice] = field(default_factory=list)
 
 
-# --- the catalog -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Catalog:
-    products: dict[str, dict[str, Any]]
-    prices: dict[tuple[str, str, str], dict[str, Any]]  # (product, currency, price list)
-    line_prices: dict[tuple[str, str, str], dict[str, Any]]  # as invoice lines embed them
-
-
-@lru_cache(maxsize=4)
-def _catalog(seed: int) -> _Catalog:
-    rng = random.Random(f"{seed}:catalog")
-    factors = {
-        "list": Decimal(1),
-        "partner": Decimal(str(round(rng.uniform(0.75, 0.85), 2))),
-        "enterprise": Decimal(str(round(rng.uniform(0.65, 0.75), 2))),
-    }
-    products: dict[str, dict[str, Any]] = {}
-    prices: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for key, name, usd, kind in PRODUCTS:
-        product_id = stripe.stripe_id("prod", f"{seed}:product:{key}", 14)
-        for currency, units in CURRENCIES.items():
-            for price_list, factor in factors.items():
-                major = _typed(Decimal(usd) * Decimal(str(units)) * factor, currency, catalog=True)
-                price_id = stripe.stripe_id("price", f"{seed}:price:{key}:{currency}:{price_list}")
-                prices[(key, currency, price_list)] = stripe.price(
-                    price_id,
-                    product_id,
-                    currency,
-                    stripe.minor_units(major, currency),
-                    CATALOG_CREATED,
-                    nickname=f"{name} - {price_list} {currency}",
-                    lookup_key=f"{key}_{price_list}_{currency.lower()}",
-                    metadata={"price_list": price_list},
-                )
-        products[key] = stripe.product(
-            product_id,
-            name,
-            CATALOG_CREATED,
-            metadata={"sku": key, "kind": kind},
-            default_price=prices[(key, "USD", "list")]["id"],
-        )
-    line_prices = {key: stripe.line_price(obj) for key, obj in prices.items()}
-    return _Catalog(products, prices, line_prices)
-
-
-def catalog(seed: int) -> list[tuple[str, dict[str, Any]]]:
-    """The products and their prices in every currency and price list (partner and
-    enterprise discounted from list), as ``("products", obj)`` / ``("prices", obj)``."""
-    cat = _catalog(seed)
-    return [("products", obj) for obj in cat.products.values()] + [
-        ("prices", obj) for obj in cat.prices.values()
-    ]
-
-
 # --- generation --------------------------------------------------------------------------
 
 
@@ -336,7 +267,7 @@ def company_payment_facts(
     won.sort(key=lambda deal: deal.closed_at)
     rng = random.Random(f"{seed}:payments:{index}")
     ids = _Ids(seed, index)
-    cat = _catalog(seed)
+    cat = price_book(seed)
     customer_id = stripe.stripe_id("cus", f"{seed}:customer:{company.company_id}", 14)
     customer = CustomerPayments(
         index=index,
@@ -346,14 +277,14 @@ def company_payment_facts(
         email=company.contacts[0].email if company.contacts else None,
         currency=company.currency,
         created=0,
-        price_list=rng.choices(PRICE_LISTS, cum_weights=(60, 80, 100))[0],
+        price_list=price_list(seed, company),
         payment_terms_days=rng.choices((30, 15, 45), cum_weights=(80, 90, 100))[0],
         habit=rng.choices(HABITS, cum_weights=HABIT_CUMULATIVE)[0],
         card=(rng.choice(("visa", "mastercard", "amex")), f"{rng.randint(0, 9999):04d}"),
         invoice_prefix=customer_id[4:12].upper(),
     )
     for deal in won:
-        _invoice_deal(rng, ids, cat, customer, deal)
+        _invoice_deal(seed, rng, ids, customer, deal)
     first = min(customer.invoices, key=lambda invoice: invoice.created)
     close = stripe.unix(won[0].closed_at)
     customer.created = first.created - min(rng.randint(60, 1_800), max(0, first.created - close))
@@ -369,7 +300,7 @@ def company_payment_facts(
 
 
 def _invoice_deal(
-    rng: random.Random, ids: _Ids, cat: _Catalog, customer: CustomerPayments, deal: Deal
+    seed: int, rng: random.Random, ids: _Ids, customer: CustomerPayments, deal: Deal
 ) -> None:
     currency = customer.currency
     close = stripe.unix(deal.closed_at)
@@ -385,7 +316,12 @@ def _invoice_deal(
     elif _add_months(finalized, 9) + HOUR <= END:
         schedule = QUARTERLY
     name, count, step = schedule
-    parts = _installments(_deal_lines(rng, cat, customer, total), count, currency)
+    # Billing invoices the deal's own lines (quotes.py), at the customer's price list.
+    lines = [
+        [line.product_key, line.quantity, line.net_amount]
+        for line in deal_lines(seed, deal, customer.price_list).lines
+    ]
+    parts = _installments(lines, count, currency)
     _miswrite(rng, parts, total, currency)
     for number, lines in enumerate(parts):
         if number:
@@ -409,33 +345,11 @@ def _invoice_deal(
         _live(rng, ids, customer, invoice)
 
 
-def _deal_lines(
-    rng: random.Random, cat: _Catalog, customer: CustomerPayments, total: int
-) -> list[list[Any]]:
-    """``[product, quantity, amount]`` lines summing to ``total``: the core product and
-    0-2 add-ons, shares rounded as people type amounts, quantities from the catalog."""
-    currency = customer.currency
-    addons = rng.sample(ADDONS, rng.choice((0, 0, 1, 1, 2)))
-    weights = [rng.uniform(0.55, 0.85)] if addons else [1.0]
-    rest = [rng.random() + 0.2 for _ in addons]
-    weights += [(1 - weights[0]) * share / sum(rest) for share in rest]
-    grain = _grain(currency)
-    amounts = [int(total * weight) // grain * grain for weight in weights[1:]]
-    amounts.insert(0, total - sum(amounts))
-    lines = []
-    for key, amount in zip(("seats", *addons), amounts, strict=True):
-        if amount <= 0:
-            continue
-        unit = cat.prices[(key, currency, customer.price_list)]["unit_amount"]
-        lines.append([key, max(1, round(amount / unit)), amount])
-    return lines
-
-
 def _installments(lines: list[list[Any]], count: int, currency: str) -> list[list[list[Any]]]:
     """Split each line's amount over ``count`` invoices, the last taking the remainder."""
     if count == 1:
         return [lines]
-    grain = _grain(currency)
+    grain = amount_grain(currency)
     parts: list[list[list[Any]]] = [[] for _ in range(count)]
     for key, quantity, amount in lines:
         share = amount // count // grain * grain
@@ -452,7 +366,7 @@ def _miswrite(rng: random.Random, parts: list[list[list[Any]]], total: int, curr
     draw = rng.random()
     if draw >= MISMATCH_RATE + WITHIN_TOLERANCE_RATE:
         return
-    grain = _grain(currency)
+    grain = amount_grain(currency)
     lines = rng.choice(parts)
     if draw < MISMATCH_RATE:
         if len(lines) > 1 and rng.random() < 0.4:
@@ -475,7 +389,7 @@ def _miswrite(rng: random.Random, parts: list[list[list[Any]]], total: int, curr
 
 
 def _one_off(
-    rng: random.Random, ids: _Ids, cat: _Catalog, customer: CustomerPayments, fx: FxRates
+    rng: random.Random, ids: _Ids, cat: PriceBook, customer: CustomerPayments, fx: FxRates
 ) -> None:
     """A one-off service invoiced without any deal (reconciliation must flag it once paid)."""
     first, last = customer.created + 15 * DAY, END - 3 * DAY
@@ -491,8 +405,8 @@ def _one_off(
     else:
         usd = Decimal(str(round(math.exp(rng.gauss(math.log(2_500), 0.5)), 2)))
         day = datetime.fromtimestamp(created, UTC).date()
-        major = _typed(usd * fx.rate_on(currency, day), currency)
-        line = ["consulting", 1, max(_grain(currency), stripe.minor_units(major, currency))]
+        major = typed(usd * fx.rate_on(currency, day), currency)
+        line = ["consulting", 1, max(amount_grain(currency), stripe.minor_units(major, currency))]
     invoice = Invoice(
         invoice_id=ids("in"),
         currency=currency,
@@ -538,7 +452,7 @@ def _live(
         late = min(200.0, rng.lognormvariate(math.log(15), 0.8))
         plan.append((due + DAY + int(late * DAY), total, None, True))
     elif behaviour == "partial":
-        grain = _grain(invoice.currency)
+        grain = amount_grain(invoice.currency)
         first = total * rng.randint(30, 70) // 100 // grain * grain or max(1, total // 2)
         when = finalized + rng.randint(DAY, net * DAY)
         plan.append((when, first, None, True))
@@ -611,21 +525,6 @@ def _failure(rng: random.Random) -> str:
     return rng.choices(FAILURE_CODES, cum_weights=FAILURE_CUMULATIVE)[0]
 
 
-def _grain(currency: str) -> int:
-    """The smallest amount people type, in minor units: thousands of rupiah, else 1."""
-    return 1_000 * 10 ** EXPONENTS["IDR"] if currency == "IDR" else 1
-
-
-def _typed(amount: Decimal, currency: str, catalog: bool = False) -> Decimal:
-    """Round like a price sheet: whole rupiah thousands, hundreds of yen for catalog
-    prices, whole units for the other catalog prices, cents otherwise."""
-    if currency == "IDR":
-        return (amount / 1000).quantize(Decimal(1)) * 1000
-    if currency == "JPY":
-        return (amount / 100).quantize(Decimal(1)) * 100 if catalog else amount.quantize(Decimal(1))
-    return amount.quantize(Decimal(1) if catalog else Decimal("0.01"))
-
-
 def _add_months(moment: int, months: int) -> int:
     when = datetime.fromtimestamp(moment, UTC)
     year, month = divmod(when.month - 1 + months, 12)
@@ -653,7 +552,7 @@ def stripe_objects(seed: int, customer: CustomerPayments) -> Iterator[tuple[str,
 
     Objects share nested values (an invoice's lines, an unchanged snapshot): serialize
     them, do not change them."""
-    cat = _catalog(seed)
+    cat = price_book(seed)
     events: list[tuple[int, int, str, dict[str, Any], dict[str, Any] | None]] = []
 
     def emit(when: int, kind: str, obj: dict[str, Any], previous=None) -> None:
@@ -685,7 +584,7 @@ def stripe_objects(seed: int, customer: CustomerPayments) -> Iterator[tuple[str,
         yield "events", stripe.event(ids("evt"), kind, when, obj, previous)
 
 
-def _render_invoice(cat: _Catalog, customer: CustomerPayments, invoice: Invoice, emit):
+def _render_invoice(cat: PriceBook, customer: CustomerPayments, invoice: Invoice, emit):
     currency = customer.currency
     lines = [
         stripe.invoice_line(

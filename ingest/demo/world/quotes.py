@@ -1,7 +1,7 @@
 """Products, line items and quotes: what each deal is made of, as the CRM keeps it.
 
 A deal's lines price the catalog's products at the company's price list (list, partner
-or enterprise: the Stripe prices of ``payments.catalog``), with the rep's own discount
+or enterprise: the Stripe prices of ``catalog``), with the rep's own discount
 on top; their net amounts add up to the deal's amount. The same lines are what billing
 invoices, so the CRM, Stripe and the discount-depth truth share one set of facts.
 """
@@ -19,8 +19,15 @@ from typing import Any
 from ingest.demo import stripe
 from ingest.demo.hubspot import crm_object
 from ingest.demo.world.accounts import Company, Deal
-from ingest.demo.world.fx import CURRENCIES, EXPONENTS
-from ingest.demo.world.payments import ADDONS, PRICE_LISTS, PRODUCT_NAMES, PRODUCTS, catalog
+from ingest.demo.world.catalog import (
+    ADDONS,
+    PRICE_LISTS,
+    PRODUCT_NAMES,
+    PRODUCTS,
+    amount_grain,
+    price_book,
+)
+from ingest.demo.world.fx import CURRENCIES
 from ingest.demo.world.pipelines import PIPELINES
 from ingest.demo.world.scales import WORLD_END, WORLD_START
 
@@ -67,21 +74,17 @@ def price_list(seed: int, company: Company) -> str:
 @lru_cache(maxsize=4)
 def unit_prices(seed: int) -> dict[tuple[str, str, str], int]:
     """Catalog unit prices in minor units by ``(product, currency, price list)``."""
-    prices = {}
-    for object_type, obj in catalog(seed):
-        if object_type == "prices":
-            key, list_name, currency = obj["lookup_key"].split("_")
-            prices[(key, currency.upper(), list_name)] = obj["unit_amount"]
-    return prices
+    return {key: price["unit_amount"] for key, price in price_book(seed).prices.items()}
 
 
 def company_lines(seed: int, company: Company) -> list[DealLines]:
     """The lines of each of the company's deals, in deal order."""
     buys_at = price_list(seed, company)
-    return [_deal_lines(seed, deal, buys_at) for deal in company.deals]
+    return [deal_lines(seed, deal, buys_at) for deal in company.deals]
 
 
-def _deal_lines(seed: int, deal: Deal, buys_at: str) -> DealLines:
+def deal_lines(seed: int, deal: Deal, buys_at: str) -> DealLines:
+    """The deal's lines at the ``buys_at`` price list, from the deal's own random stream."""
     rng = random.Random(f"{seed}:lines:{deal.deal_id}")
     prices = unit_prices(seed)
     currency = deal.currency
@@ -90,8 +93,8 @@ def _deal_lines(seed: int, deal: Deal, buys_at: str) -> DealLines:
     weights = [rng.uniform(0.55, 0.85)] if addons else [1.0]
     rest = [rng.random() + 0.2 for _ in addons]
     weights += [(1 - weights[0]) * share / sum(rest) for share in rest]
-    grain = _grain(currency)
-    amounts = [int(total * weight) // grain * grain for weight in weights[1:]]
+    step = amount_grain(currency)
+    amounts = [int(total * weight) // step * step for weight in weights[1:]]
     amounts.insert(0, total - sum(amounts))
     lines = []
     for position, (key, amount) in enumerate(zip(("seats", *addons), amounts, strict=True)):
@@ -129,11 +132,6 @@ def _quoted_at(rng: random.Random, deal: Deal) -> datetime | None:
             sent = moment + timedelta(hours=rng.uniform(1, 48))
             return min(sent, deal.closed_at or WORLD_END, WORLD_END)
     return None
-
-
-def _grain(currency: str) -> int:
-    """The smallest amount people type, in minor units: thousands of rupiah, else 1."""
-    return 1_000 * 10 ** EXPONENTS["IDR"] if currency == "IDR" else 1
 
 
 # --- CRM objects -------------------------------------------------------------------------
