@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-CLI = Path(sys.executable).with_name("sales-tracker")
+from ingest.demo.world import generate_world
+from tests.cli_support import cli_env, run_cli, world_sources
 
 
 def test_demo_exits_0_and_prints_the_kpi_summary(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SALES_TRACKER_")}
-    env["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    (tmp_path / "dagster_home").mkdir()
-    completed = subprocess.run(
-        [
-            str(CLI),
-            "demo",
-            "--out",
-            str(tmp_path / "demo"),
-            "--warehouse",
-            str(tmp_path / "sales.duckdb"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    args = ["demo", "--out", str(tmp_path / "demo"), "--warehouse", str(tmp_path / "sales.duckdb")]
+    completed = run_cli(args, cli_env(tmp_path / "dagster_home"))
     assert completed.returncode == 0, completed.stderr[-3000:]
     out = completed.stdout
     assert "daily_refresh succeeded" in out
@@ -40,29 +22,9 @@ def test_demo_exits_0_and_prints_the_kpi_summary(tmp_path: Path) -> None:
 
 
 def test_ingest_loads_every_source_and_counts_the_quarantine(tmp_path: Path) -> None:
-    from ingest.demo.world import generate_world
-
     world = generate_world(tmp_path / "world", "xs", 3, dirty_rate=0.2, workers=1)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SALES_TRACKER_")}
-    env["DAGSTER_HOME"] = str(tmp_path)
-    env["SALES_TRACKER_COMPANY_EMAIL_DOMAINS"] = "demo-sales.example"
-    env["SALES_TRACKER_MAX_REJECT_RATE"] = "0.5"
-    completed = subprocess.run(
-        [
-            str(CLI),
-            "ingest",
-            *("--crm-export", str(world.crm_dir)),
-            *("--payments-export", str(world.payments_dir)),
-            *("--email", str(world.mail_dir)),
-            *("--files", str(world.files_dir)),
-            *("--warehouse", str(tmp_path / "sales.duckdb")),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    env = cli_env(tmp_path, company_email_domains="demo-sales.example", max_reject_rate="0.5")
+    completed = run_cli(["ingest", *world_sources(world, tmp_path / "sales.duckdb")], env)
     assert completed.returncode == 0, completed.stderr[-3000:]
     out = completed.stdout
     assert "ingest succeeded" in out and "daily_refresh" not in out
@@ -83,15 +45,6 @@ def test_ingest_loads_every_source_and_counts_the_quarantine(tmp_path: Path) -> 
 
 
 def test_run_without_a_crm_export_names_what_to_set(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SALES_TRACKER_")}
-    env["DAGSTER_HOME"] = str(tmp_path)
-    completed = subprocess.run(
-        [str(CLI), "run", "--warehouse", str(tmp_path / "sales.duckdb")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = run_cli(["run", "--warehouse", str(tmp_path / "sales.duckdb")], cli_env(tmp_path))
     assert completed.returncode == 1
     assert "set SALES_TRACKER_CRM_EXPORT (or pass --crm-export)" in completed.stderr

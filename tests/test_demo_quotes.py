@@ -24,7 +24,7 @@ from ingest.demo.world.quotes import (
 )
 from ingest.demo.world.scales import SCALES
 from ingest.demo.world.truth import GroundTruth
-from tests.test_demo_payments import HandFx, hand_deal
+from tests.hand_facts import HandFx, hand_deal
 
 SEED = 7
 

@@ -12,7 +12,7 @@ import json
 import pickle
 import random
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from ingest.demo.world.truth_pipeline import (
     TEAM_MONTHLY_COLUMNS,
     PipelineTruth,
 )
+from tests.hand_facts import HandFx, utc
 
 SALES, RENEWALS = "Sales Pipeline", "Renewals & Upsell"
 OUTPUTS = {
@@ -49,21 +50,6 @@ AS, QB, PS = "appointmentscheduled", "qualifiedtobuy", "presentationscheduled"
 DM = "decisionmakerboughtin"
 WON, LOST = "closedwon", "closedlost"
 DUE, PROPOSAL, CHURNED = "7812346", "7812347", "7812350"
-
-
-class HandFx(FxRates):
-    """USD 1; JPY 150 per USD, 160 from Monday 2026-02-02 (nothing published between)."""
-
-    def __init__(self) -> None:
-        self.published = {
-            "USD": {date(2024, 1, 1): Decimal(1)},
-            "JPY": {date(2024, 1, 1): Decimal(150), date(2026, 2, 2): Decimal(160)},
-        }
-        self._days = {code: sorted(days) for code, days in self.published.items()}
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def rep(rep_id: str, hired_on: date, spells: list[tuple[str, date]]) -> Rep:

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 
-from ingest.demo.world import WorldSummary, generate_world
+from ingest.demo.world import generate_world
+from tests.cli_support import CLI, cli_env, run_cli, world_sources
 
-CLI = Path(sys.executable).with_name("sales-tracker")
 DATASETS = ("raw_crm", "raw_payments", "raw_mail", "raw_files")
-
-
-def ingest_command(world: WorldSummary, warehouse: Path) -> list[str]:
-    return [
-        str(CLI),
-        "ingest",
-        *("--crm-export", str(world.crm_dir)),
-        *("--payments-export", str(world.payments_dir)),
-        *("--email", str(world.mail_dir)),
-        *("--files", str(world.files_dir)),
-        *("--warehouse", str(warehouse)),
-    ]
-
-
-def environment(dagster_home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALES_TRACKER_")}
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    env["DAGSTER_HOME"] = str(dagster_home)
-    env["SALES_TRACKER_COMPANY_EMAIL_DOMAINS"] = "demo-sales.example"
-    return env
 
 
 def raw_data(warehouse: Path) -> dict[str, list[tuple]]:
@@ -61,27 +39,25 @@ def raw_data(warehouse: Path) -> dict[str, list[tuple]]:
     return data
 
 
+def environment(folder: Path) -> dict[str, str]:
+    return cli_env(folder / "dagster_home", company_email_domains="demo-sales.example")
+
+
 def test_a_killed_load_run_again_equals_one_clean_run(tmp_path: Path) -> None:
     world = generate_world(tmp_path / "world", "xs", 7, workers=1)
     clean_warehouse = tmp_path / "clean" / "sales.duckdb"
     started = time.monotonic()
-    clean = subprocess.run(
-        ingest_command(world, clean_warehouse),
-        env=environment(tmp_path / "clean_home"),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    clean_env = environment(tmp_path / "clean")
+    clean = run_cli(["ingest", *world_sources(world, clean_warehouse)], clean_env)
     took = time.monotonic() - started
     assert clean.returncode == 0, clean.stderr[-3000:]
 
     warehouse = tmp_path / "killed" / "sales.duckdb"
-    env = environment(tmp_path / "killed_home")
+    env = environment(tmp_path / "killed")
     # Killed halfway through a clean run's time: inside the loads whatever the machine's
     # speed. Wherever it lands, the re-run must give the same raw data.
     killed = subprocess.Popen(
-        ingest_command(world, warehouse),
+        [str(CLI), "ingest", *world_sources(world, warehouse)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -89,14 +65,7 @@ def test_a_killed_load_run_again_equals_one_clean_run(tmp_path: Path) -> None:
     time.sleep(took / 2)
     killed.send_signal(signal.SIGKILL)
     assert killed.wait(timeout=60) == -signal.SIGKILL
-    rerun = subprocess.run(
-        ingest_command(world, warehouse),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    rerun = run_cli(["ingest", *world_sources(world, warehouse)], env)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     expected, actual = raw_data(clean_warehouse), raw_data(warehouse)
     assert set(actual) == set(expected)

@@ -33,8 +33,8 @@ from ingest.demo.hubspot import (
 )
 from ingest.demo.sandbox import Knobs, KnobsError, SandboxHandle, mutate_world, start_sandbox
 from ingest.demo.sandbox.hubspot_api import NOT_OBJECT_TYPES
-from ingest.demo.sandbox.stripe_api import OBJECT_TYPES as STRIPE_OBJECT_TYPES
 from ingest.demo.sandbox.values import epoch_ms
+from ingest.demo.stripe import OBJECT_TYPES as STRIPE_OBJECT_TYPES
 from ingest.demo.world import generate_world
 
 TOKEN = "sandbox-test-token"

@@ -19,6 +19,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 API_VERSION = "2024-06-20"
+# The object types the demo world exports and the sandbox lists, one file and one
+# `/v1/<type>` endpoint each; the catalog's come from the price book, the rest per customer.
+CATALOG_TYPES = ("products", "prices")
+OBJECT_TYPES = (
+    "customers",
+    *CATALOG_TYPES,
+    "invoices",
+    "charges",
+    "refunds",
+    "payment_intents",
+    "balance_transactions",
+    "events",
+)
 # Stripe's zero-decimal currencies (every other currency we use has two decimals). Kept
 # here rather than imported from the world, which imports this module.
 ZERO_DECIMAL = frozenset(

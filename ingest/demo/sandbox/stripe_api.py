@@ -13,18 +13,8 @@ from typing import Any
 
 from ingest.demo.sandbox.responses import ApiError, ApiRequest, Response, stripe_error
 from ingest.demo.sandbox.store import Entry, ObjectIndex, World
+from ingest.demo.stripe import OBJECT_TYPES
 
-OBJECT_TYPES = (
-    "customers",
-    "products",
-    "prices",
-    "invoices",
-    "charges",
-    "refunds",
-    "payment_intents",
-    "balance_transactions",
-    "events",
-)
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 CREATED_BOUNDS = ("created[gte]", "created[gt]", "created[lte]", "created[lt]", "created")

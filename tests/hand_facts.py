@@ -1,0 +1,67 @@
+"""World facts built by hand for the ground-truth tests: FX rates, deals, companies.
+
+Every value is small and round, so a test can work its expected KPIs out in comments.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from ingest.demo.world.accounts import Company, Deal
+from ingest.demo.world.fx import FxRates
+
+
+class HandFx(FxRates):
+    """Rates by hand: USD 1; JPY 150 per USD from 2025-12-01, 160 from 2026-02-02."""
+
+    def __init__(self) -> None:
+        self.published = {
+            "USD": {date(2024, 1, 1): Decimal(1)},
+            "JPY": {date(2024, 1, 1): Decimal(150), date(2026, 2, 2): Decimal(160)},
+        }
+        self._days = {code: sorted(days) for code, days in self.published.items()}
+
+
+def at(text: str) -> int:
+    """Unix seconds of a UTC time written ``2026-01-05 03:00``."""
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def hand_deal(deal_id: str, amount: str, currency: str, closed: str, owners) -> Deal:
+    closed_at = utc(closed)
+    created = closed_at - timedelta(days=20)
+    return Deal(
+        deal_id=deal_id,
+        name=f"Deal {deal_id}",
+        pipeline_id="default",
+        deal_type="newbusiness",
+        currency=currency,
+        created_at=created,
+        primary_contact_id=None,
+        stages=[("appointmentscheduled", created), ("closedwon", closed_at)],
+        amounts=[(Decimal(amount), created)],
+        close_dates=[(closed_at, created)],
+        owners=[(owner, utc(when)) for owner, when in owners],
+        forecast=[("CLOSED", closed_at)],
+        outcome="won",
+        closed_at=closed_at,
+    )
+
+
+def hand_company(company_id: str, currency: str, deals: list[Deal]) -> Company:
+    return Company(
+        company_id=company_id,
+        name=f"Company {company_id}",
+        domain=f"c{company_id}.example",
+        country="US",
+        currency=currency,
+        created_at=utc("2024-06-01 00:00"),
+        lead_source="web",
+        owner_id="R1",
+        deals=deals,
+    )
