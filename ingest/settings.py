@@ -85,6 +85,8 @@ class Settings:
     company_timezone: str = "Asia/Jakarta"
     # Share of a source's records that may be quarantined before the load is failed.
     max_reject_rate: float = 0.05
+    # DuckDB's memory while loading (it spills to disk beyond it); DuckDB syntax.
+    duckdb_memory_limit: str = "512MB"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -110,6 +112,7 @@ class Settings:
             reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
             company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
+            duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "512MB"),
         )
         return settings.with_overrides(**overrides)
 
