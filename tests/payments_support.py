@@ -43,11 +43,12 @@ def credentials(base_url: str, secret: str) -> ApiCredentials:
 
 
 def run(settings: Settings, source: Any) -> dict[str, int]:
-    """Load ``source`` into the payments pipeline; the rows normalized per table."""
+    """Load ``source`` into the payments pipeline; the rows normalized per table (tables
+    that only had their schema written, e.g. an object type without objects, left out)."""
     pipeline = make_pipeline(settings, "payments")
     pipeline.run(source)
     counts = pipeline.last_trace.last_normalize_info.row_counts
-    return {table: rows for table, rows in counts.items() if not table.startswith("_dlt")}
+    return {table: rows for table, rows in counts.items() if rows and not table.startswith("_dlt")}
 
 
 def run_api(settings: Settings, api: ApiCredentials, **options: Any) -> dict[str, int]:

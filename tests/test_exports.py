@@ -64,7 +64,7 @@ def test_each_bad_line_becomes_a_reject_with_its_reason(tmp_path: Path) -> None:
         5: "createdAt: expected an ISO 8601 timestamp, got 1700000000",
         6: "propertiesWithHistory.amount: entry without an ISO 8601 timestamp",
         7: "expected a JSON object, got list",
-        8: "not valid JSON: Expecting property name enclosed in double quotes at column 2",
+        8: "not valid JSON: unexpected character, expected a string key at column 2",
     }
     assert {reject["payload"] for reject in rejects} == set(lines[1:])
     assert all(
