@@ -1,4 +1,5 @@
-"""World facts built by hand for the ground-truth tests: FX rates, deals, companies.
+"""World facts built by hand for the ground-truth tests: FX rates, deals, companies,
+invoices and their payments.
 
 Every value is small and round, so a test can work its expected KPIs out in comments.
 """
@@ -10,6 +11,7 @@ from decimal import Decimal
 
 from ingest.demo.world.accounts import Company, Deal
 from ingest.demo.world.fx import FxRates
+from ingest.demo.world.payments import Attempt, Invoice, Line, Payment
 
 
 class HandFx(FxRates):
@@ -65,3 +67,31 @@ def hand_company(company_id: str, currency: str, deals: list[Deal]) -> Company:
         owner_id="R1",
         deals=deals,
     )
+
+
+def hand_invoice(
+    invoice_id: str, currency: str, total: int, finalized: str, deal_id: str | None
+) -> Invoice:
+    finalized_at = at(finalized)
+    return Invoice(
+        invoice_id=invoice_id,
+        currency=currency,
+        created=finalized_at - 3_600,
+        finalized_at=finalized_at,
+        lines=[Line(f"il_{invoice_id}", f"ii_{invoice_id}", "seats", "Seats", 1, total)],
+        description="",
+        metadata={"hubspot_deal_id": deal_id} if deal_id else {},
+        deal_id=deal_id,
+        due_at=finalized_at + 30 * 86_400,
+    )
+
+
+def paid(
+    invoice: Invoice, amount: int, when: str, failure: str | None = None, refunds=()
+) -> Invoice:
+    charge = Attempt(
+        f"ch_{invoice.invoice_id}{len(invoice.payments)}", at(when), amount, failure, None
+    )
+    charge.refunds.extend(refunds)
+    invoice.payments.append(Payment(f"pi_{charge.charge_id}", at(when), amount, [charge]))
+    return invoice

@@ -19,11 +19,8 @@ from ingest.demo.world.catalog import PRICE_LISTS, catalog
 from ingest.demo.world.fx import EXPONENTS, FxRates
 from ingest.demo.world.org import build_org
 from ingest.demo.world.payments import (
-    Attempt,
     CustomerPayments,
     Invoice,
-    Line,
-    Payment,
     Refund,
     company_payment_facts,
     company_payments,
@@ -31,7 +28,7 @@ from ingest.demo.world.payments import (
 )
 from ingest.demo.world.scales import SCALES, WORLD_END
 from ingest.demo.world.truth_payments import PaymentsTruth
-from tests.hand_facts import HandFx, at, hand_company, hand_deal
+from tests.hand_facts import HandFx, at, hand_company, hand_deal, hand_invoice, paid
 
 SEED = 7
 COMPANIES = 1_500
@@ -348,34 +345,6 @@ def test_truth_parts_merge_to_the_whole(world: World, tmp_path: Path) -> None:
         assert (tmp_path / f"{name}.csv").read_text().count("\n") > 1, name
     issues = Counter(row["issue"] for row in whole.reconciliation_rows())
     assert set(issues) == {"amount_mismatch", "not_invoiced", "invoice_without_deal"}, issues
-
-
-def hand_invoice(
-    invoice_id: str, currency: str, total: int, finalized: str, deal_id: str | None
-) -> Invoice:
-    finalized_at = at(finalized)
-    return Invoice(
-        invoice_id=invoice_id,
-        currency=currency,
-        created=finalized_at - 3_600,
-        finalized_at=finalized_at,
-        lines=[Line(f"il_{invoice_id}", f"ii_{invoice_id}", "seats", "Seats", 1, total)],
-        description="",
-        metadata={"hubspot_deal_id": deal_id} if deal_id else {},
-        deal_id=deal_id,
-        due_at=finalized_at + 30 * 86_400,
-    )
-
-
-def paid(
-    invoice: Invoice, amount: int, when: str, failure: str | None = None, refunds=()
-) -> Invoice:
-    charge = Attempt(
-        f"ch_{invoice.invoice_id}{len(invoice.payments)}", at(when), amount, failure, None
-    )
-    charge.refunds.extend(refunds)
-    invoice.payments.append(Payment(f"pi_{charge.charge_id}", at(when), amount, [charge]))
-    return invoice
 
 
 def hand_case() -> tuple[HandFx, list[tuple[Company, CustomerPayments]]]:

@@ -41,6 +41,7 @@ from ingest.demo.world.truth import GroundTruth, TruthPart
 from ingest.demo.world.truth_email import EmailTruth, EmailTruthPart
 from ingest.demo.world.truth_payments import PaymentsPart, PaymentsTruth
 from ingest.demo.world.truth_pipeline import PipelinePart, PipelineTruth
+from ingest.demo.world.truth_targets import TargetsPart, TargetsTruth
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def generate_world(
     org, fx = _org(seed, scale), _fx(seed)
     truth, email_truth = GroundTruth(fx), EmailTruth(org)
     payments_truth, pipeline_truth = PaymentsTruth(fx), PipelineTruth(org, fx)
+    targets_truth = TargetsTruth(org, fx, people_files.COMMISSION_PLAN)
     crm_dir, files_dir, mail_dir = out_dir / "crm", out_dir / "files", out_dir / "mail"
     payments_dir = out_dir / "payments"
     for folder in (crm_dir, payments_dir):
@@ -128,6 +130,7 @@ def generate_world(
             email_truth.merge(result.email_truth)
             payments_truth.merge(result.payments_truth)
             pipeline_truth.merge(result.pipeline_truth)
+            targets_truth.merge(result.targets_truth)
             merge_counts(dirty_counts, result.dirty_counts)
             merge_counts(counts, result.counts)
             _append_chunk(result.folder / "payments", payments_dir)
@@ -167,8 +170,9 @@ def generate_world(
     write_file("rep_roster", roster.ROSTER_COLUMNS, roster.roster_rows(org))
     quota_rows = []
     for rep_id, row, amount in roster.quota_rows(random.Random(f"{seed}:quotas"), org):
-        truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
-        pipeline_truth.add_quota(rep_id, date.fromisoformat(f"{row['month']}-01"), amount)
+        month = date.fromisoformat(f"{row['month']}-01")
+        for quota_truth in (truth, pipeline_truth, targets_truth):
+            quota_truth.add_quota(rep_id, month, amount)
         quota_rows.append(row)
     write_file("quotas", roster.QUOTA_COLUMNS, quota_rows)
     write_file("fx_rates", roster.FX_COLUMNS, fx.rows())
@@ -182,6 +186,7 @@ def generate_world(
     email_truth.write(out_dir / "expected")
     payments_truth.write(out_dir / "expected")
     pipeline_truth.write(out_dir / "expected")
+    targets_truth.write(out_dir / "expected")
     truth.write_enps(out_dir / "expected", org, responses)
     (out_dir / "world.json").write_text(
         json.dumps(
@@ -237,6 +242,7 @@ class _ChunkResult:
     email_truth: EmailTruthPart
     payments_truth: PaymentsPart
     pipeline_truth: PipelinePart
+    targets_truth: TargetsPart
     dirty_counts: dict[str, int]
 
 
@@ -254,6 +260,7 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
     org, fx = _org(chunk.seed, chunk.scale), _fx(chunk.seed)
     truth, email_truth, payments_truth = GroundTruth(fx), EmailTruth(org), PaymentsTruth(fx)
     pipeline_truth = PipelineTruth(org, fx)
+    targets_truth = TargetsTruth(org, fx, people_files.COMMISSION_PLAN)
     companies = []
     mail_writer = MailWriter(chunk.world_dir / "mail", chunk.number, org)
     dirty_rng = random.Random(f"{chunk.seed}:dirty:{chunk.number}")
@@ -292,6 +299,7 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
         for index, company in companies:
             facts = company_payment_facts(chunk.seed, index, company, fx)
             payments_truth.add_company(company, facts)
+            targets_truth.add_company(company, facts)
             if facts is not None:
                 for object_type, obj in stripe_objects(chunk.seed, facts):
                     payments.write(object_type, obj)
@@ -303,6 +311,7 @@ def _generate_chunk(chunk: _Chunk) -> _ChunkResult:
         email_truth.part(),
         payments_truth.part(),
         pipeline_truth.part(),
+        targets_truth.part(),
         {**crm.counts, **payments.counts},
     )
 

@@ -465,13 +465,13 @@ class PaymentsTruth:
         return rows
 
     def _logo_retention(self, month: date) -> str:
-        before = self.payers.get(_shift(month, -1), set())
+        before = self.payers.get(shift_month(month, -1), set())
         if not before:
             return ""
         return repr(len(before & self.payers.get(month, set())) / len(before))
 
     def _net_revenue_retention(self, month: date) -> str:
-        earlier = _shift(month, -12)
+        earlier = shift_month(month, -12)
         cohort = self.payers.get(earlier, set())
         base = sum((self.cash.get((customer, earlier), ZERO) for customer in cohort), ZERO)
         if not cohort or base <= 0:
@@ -517,7 +517,7 @@ def _bucket(days_past_due: int) -> int:
     return 4
 
 
-def _shift(month: date, months: int) -> date:
+def shift_month(month: date, months: int) -> date:
     year, index = divmod(month.month - 1 + months, 12)
     return date(month.year + year, index + 1, 1)
 

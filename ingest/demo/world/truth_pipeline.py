@@ -79,6 +79,7 @@ import statistics
 from array import array
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -200,10 +201,7 @@ class PipelineTruth:
             }
             for pipeline_id in PIPELINES
         }
-        self._probability = {
-            pipeline_id: {stage.stage_id: stage.probability for stage in open_stages(pipeline_id)}
-            for pipeline_id in PIPELINES
-        }
+        self._probability = stage_probabilities()
         # Snapshot dates with the instant their day ends (the next Jakarta midnight, UTC).
         self._cuts = [(day, self._end_of(day)) for day in self.snapshot_dates()]
         self._cut_instants = [cut for _, cut in self._cuts]
@@ -293,23 +291,12 @@ class PipelineTruth:
     def _add_snapshots(self, deal: Deal) -> None:
         """Walk the snapshot instants after the deal's creation and its histories at once."""
         probability = self._probability[deal.pipeline_id]
-        stages, owners, amounts = deal.stages, deal.owners, deal.amounts
-        s = o = a = 0
-        for position in range(bisect_right(self._cut_instants, deal.created_at), len(self._cuts)):
-            day, cut = self._cuts[position]
-            while s + 1 < len(stages) and stages[s + 1][1] < cut:
-                s += 1
-            stage_id = stages[s][0]
-            if stage_id not in probability:
-                if s + 1 == len(stages):
-                    return  # closed, and nothing in its history reopens it
-                continue
-            while o + 1 < len(owners) and owners[o + 1][1] < cut:
-                o += 1
-            while a + 1 < len(amounts) and amounts[a + 1][1] < cut:
-                a += 1
-            amount = self.fx.convert(amounts[a][0], deal.currency, self.reporting_currency, day)
-            bucket = self.snapshots[(day, deal.pipeline_id, stage_id, owners[o][0])]
+        for position, stage_id, owner, amount, _ in open_states(
+            deal, self._cut_instants, probability
+        ):
+            day = self._cuts[position][0]
+            amount = self.fx.convert(amount, deal.currency, self.reporting_currency, day)
+            bucket = self.snapshots[(day, deal.pipeline_id, stage_id, owner)]
             bucket.deals += 1
             bucket.amount += amount
             bucket.weighted += amount * probability[stage_id]
@@ -471,6 +458,45 @@ class PipelineTruth:
         write_csv(folder / "pipeline_snapshots.csv", SNAPSHOT_COLUMNS, self.snapshot_rows())
         write_csv(folder / "bookings_by_source.csv", SOURCE_COLUMNS, self.source_rows())
         write_csv(folder / "lead_conversion_monthly.csv", LEAD_COLUMNS, self.lead_rows())
+
+
+def stage_probabilities() -> dict[str, dict[str, Decimal]]:
+    """The probability of each open stage, by pipeline (the pipeline definition)."""
+    return {
+        pipeline_id: {stage.stage_id: stage.probability for stage in open_stages(pipeline_id)}
+        for pipeline_id in PIPELINES
+    }
+
+
+def open_states(
+    deal: Deal, instants: list[datetime], probability: dict[str, Decimal]
+) -> Iterator[tuple[int, str, str, Decimal, datetime]]:
+    """The deal as it stood at each of the sorted ``instants`` at which it was open.
+
+    Yields ``(position in instants, stage_id, owner, amount, close date)``: each the
+    latest value changed strictly before the instant (a change at the instant itself
+    comes after it), from the deal's histories. A deal is open at an instant when it was
+    created before it and its stage then is in ``probability`` (the open stages of its
+    pipeline). Walks the instants and the histories at once.
+    """
+    stages, owners, amounts, closes = deal.stages, deal.owners, deal.amounts, deal.close_dates
+    s = o = a = c = 0
+    for position in range(bisect_right(instants, deal.created_at), len(instants)):
+        cut = instants[position]
+        while s + 1 < len(stages) and stages[s + 1][1] < cut:
+            s += 1
+        stage_id = stages[s][0]
+        if stage_id not in probability:
+            if s + 1 == len(stages):
+                return  # closed, and nothing in its history reopens it
+            continue
+        while o + 1 < len(owners) and owners[o + 1][1] < cut:
+            o += 1
+        while a + 1 < len(amounts) and amounts[a + 1][1] < cut:
+            a += 1
+        while c + 1 < len(closes) and closes[c + 1][1] < cut:
+            c += 1
+        yield position, stage_id, owners[o][0], amounts[a][0], closes[c][0]
 
 
 def _microseconds() -> array:
