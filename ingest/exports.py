@@ -83,12 +83,18 @@ class ExportBatch:
 
 
 def read_export(
-    path: Path, object_type: ObjectType, batch_size: int = 50_000
+    path: Path,
+    object_type: ObjectType,
+    batch_size: int = 50_000,
+    batch_bytes: int = 32 * 1024 * 1024,
 ) -> Iterator[ExportBatch]:
-    """Yield the objects of one JSON Lines export file in batches of ``batch_size`` lines."""
+    """Yield the objects of one JSON Lines export file in batches of at most ``batch_size``
+    lines or about ``batch_bytes`` of text, whichever comes first: large objects (events
+    carrying whole snapshots) would otherwise make memory grow with the line count."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     seen = Counter[str]()
+    pending_bytes = 0
     with path.open("r", encoding="utf-8", errors="surrogateescape") as lines:
         for line_number, line in enumerate(lines, start=1):
             if not line.strip():
@@ -102,9 +108,10 @@ def read_export(
                 rejects.append(
                     reject_row(object_type.name, path, line_number, reason, line, occurrence)
                 )
-            if len(rows) + len(rejects) >= batch_size:
+            pending_bytes += len(line)
+            if len(rows) + len(rejects) >= batch_size or pending_bytes >= batch_bytes:
                 yield to_batch(rows, rejects, object_type)
-                rows, rejects = [], []
+                rows, rejects, pending_bytes = [], [], 0
     if rows or rejects:
         yield to_batch(rows, rejects, object_type)
 
