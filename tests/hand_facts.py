@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ingest.demo.world.accounts import Company, Deal
 from ingest.demo.world.fx import FxRates
-from ingest.demo.world.payments import Attempt, Invoice, Line, Payment
+from ingest.demo.world.payments import Attempt, CustomerPayments, Invoice, Line, Payment
 
 
 class HandFx(FxRates):
@@ -95,3 +95,22 @@ def paid(
     charge.refunds.extend(refunds)
     invoice.payments.append(Payment(f"pi_{charge.charge_id}", at(when), amount, [charge]))
     return invoice
+
+
+def hand_customer(company: Company, invoices: list[Invoice]) -> CustomerPayments:
+    """A prompt-paying Stripe customer of ``company``, on the list price list."""
+    return CustomerPayments(
+        index=int(company.company_id),
+        customer_id=f"cus_{company.company_id}",
+        company_id=company.company_id,
+        name=company.name,
+        email=None,
+        currency=company.currency,
+        created=at("2025-01-01 00:00"),
+        price_list="list",
+        payment_terms_days=30,
+        habit="prompt",
+        card=("visa", "4242"),
+        invoice_prefix=f"C{company.company_id}",
+        invoices=invoices,
+    )

@@ -20,7 +20,6 @@ from ingest.demo.world.fx import EXPONENTS, FxRates
 from ingest.demo.world.org import build_org
 from ingest.demo.world.payments import (
     CustomerPayments,
-    Invoice,
     Refund,
     company_payment_facts,
     company_payments,
@@ -28,7 +27,15 @@ from ingest.demo.world.payments import (
 )
 from ingest.demo.world.scales import SCALES, WORLD_END
 from ingest.demo.world.truth_payments import PaymentsTruth
-from tests.hand_facts import HandFx, at, hand_company, hand_deal, hand_invoice, paid
+from tests.hand_facts import (
+    HandFx,
+    at,
+    hand_company,
+    hand_customer,
+    hand_deal,
+    hand_invoice,
+    paid,
+)
 
 SEED = 7
 COMPANIES = 1_500
@@ -399,24 +406,7 @@ def hand_case() -> tuple[HandFx, list[tuple[Company, CustomerPayments]]]:
         hand_invoice("I4", "JPY", 120_000, "2026-02-02 03:00", "D3"), 120_000, "2026-03-20 03:00"
     )
 
-    def customer(company: Company, invoices: list[Invoice]) -> CustomerPayments:
-        return CustomerPayments(
-            index=int(company.company_id),
-            customer_id=f"cus_{company.company_id}",
-            company_id=company.company_id,
-            name=company.name,
-            email=None,
-            currency=company.currency,
-            created=at("2025-01-01 00:00"),
-            price_list="list",
-            payment_terms_days=30,
-            habit="prompt",
-            card=("visa", "4242"),
-            invoice_prefix=f"C{company.company_id}",
-            invoices=invoices,
-        )
-
-    return fx, [(a, customer(a, [i0, i1, i2, i3, draft])), (b, customer(b, [i4]))]
+    return fx, [(a, hand_customer(a, [i0, i1, i2, i3, draft])), (b, hand_customer(b, [i4]))]
 
 
 def test_money_kpis_worked_out_by_hand(tmp_path: Path) -> None:

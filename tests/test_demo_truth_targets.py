@@ -20,7 +20,7 @@ from ingest.demo.world import generate_world, people_files, roster
 from ingest.demo.world.accounts import Company, Deal, build_company
 from ingest.demo.world.fx import FxRates
 from ingest.demo.world.org import Org, Rep, Team, build_org
-from ingest.demo.world.payments import CustomerPayments, Invoice, Refund, company_payment_facts
+from ingest.demo.world.payments import CustomerPayments, Refund, company_payment_facts
 from ingest.demo.world.scales import SCALES
 from ingest.demo.world.truth_targets import (
     COMMISSION_COLUMNS,
@@ -30,7 +30,16 @@ from ingest.demo.world.truth_targets import (
     QUARTERLY_COLUMNS,
     TargetsTruth,
 )
-from tests.hand_facts import HandFx, at, hand_company, hand_deal, hand_invoice, paid, utc
+from tests.hand_facts import (
+    HandFx,
+    at,
+    hand_company,
+    hand_customer,
+    hand_deal,
+    hand_invoice,
+    paid,
+    utc,
+)
 
 PLAN = people_files.COMMISSION_PLAN  # marginal 5% / 8% / 12% from 0 / 0.5 / 1.0, cap 50000
 FLAT_PLAN = PLAN.replace("method: marginal", "method: flat")
@@ -82,24 +91,6 @@ def open_deal(
         close_dates=[(utc(value), utc(when)) for value, when in close_dates],
         owners=[(owner, utc(when)) for owner, when in owners],
         forecast=[("PIPELINE", created)],
-    )
-
-
-def customer(company: Company, invoices: list[Invoice]) -> CustomerPayments:
-    return CustomerPayments(
-        index=int(company.company_id),
-        customer_id=f"cus_{company.company_id}",
-        company_id=company.company_id,
-        name=company.name,
-        email=None,
-        currency="USD",
-        created=at("2025-01-01 00:00"),
-        price_list="list",
-        payment_terms_days=30,
-        habit="prompt",
-        card=("visa", "4242"),
-        invoice_prefix=f"C{company.company_id}",
-        invoices=invoices,
     )
 
 
@@ -191,7 +182,7 @@ def hand_world() -> list[tuple[Company, CustomerPayments | None]]:
     a = hand_company("1", "USD", [a1, a2, a3, a4, t1, o1])
     b = hand_company("2", "USD", [b1, b2])
     c = hand_company("3", "USD", [c0, c1, o2])
-    return [(a, customer(a, [ia1, ia2, service])), (b, customer(b, [ib1])), (c, None)]
+    return [(a, hand_customer(a, [ia1, ia2, service])), (b, hand_customer(b, [ib1])), (c, None)]
 
 
 def hand_rows(plan: str = PLAN, **kwargs) -> dict[str, list[dict[str, str]]]:
