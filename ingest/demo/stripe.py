@@ -251,26 +251,14 @@ def invoice(
     currency: str,
     lines: Sequence[dict[str, Any]],
     created: int,
-    status: str,
-    due_date: int | None,
-    number: str | None = None,
-    amount_paid: int = 0,
-    finalized_at: int | None = None,
-    paid_at: int | None = None,
-    voided_at: int | None = None,
-    marked_uncollectible_at: int | None = None,
-    attempt_count: int = 0,
-    payment_intent: str | None = None,
     customer_email: str | None = None,
     customer_name: str | None = None,
     description: str | None = None,
     metadata: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An invoice with its lines (a list object) and totals computed from the lines.
-
-    ``status`` is draft, open, paid, void or uncollectible; a draft has no number, due
-    date or finalization yet. The fields that change over an invoice's life are set by
-    ``invoice_as_of``, which also gives the same invoice in another state.
+    """A draft invoice with its lines (a list object) and totals computed from the lines;
+    ``invoice_as_of`` gives the same invoice in each later state (open, paid, void,
+    uncollectible).
     """
     subtotal = sum(line["amount"] for line in lines)
     obj = {
@@ -306,19 +294,7 @@ def invoice(
         "subtotal": subtotal,
         "total": subtotal,
     }
-    return invoice_as_of(
-        obj,
-        status,
-        due_date,
-        number,
-        amount_paid,
-        finalized_at,
-        paid_at,
-        voided_at,
-        marked_uncollectible_at,
-        attempt_count,
-        payment_intent,
-    )
+    return invoice_as_of(obj, "draft", None)
 
 
 def invoice_as_of(

@@ -611,8 +611,6 @@ def _render_invoice(cat: PriceBook, customer: CustomerPayments, invoice: Invoice
         currency,
         lines,
         invoice.created,
-        "draft",
-        None,
         customer_email=customer.email,
         customer_name=customer.name,
         description=invoice.description,
