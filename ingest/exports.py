@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ import orjson
 import pyarrow as pa
 
 Validator = Callable[[dict[str, Any]], str | None]
+# Types one present (non-null) value: the value, or None and the reason it is unusable.
+Coercer = Callable[[Any], tuple[Any, str | None]]
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 REJECTS_TABLE = "rejects"
@@ -62,9 +65,15 @@ class ObjectType:
     json_columns: tuple[str, ...] = ()
     validators: tuple[Validator, ...] = field(default=())
 
-    @property
+    @cached_property
     def declared(self) -> frozenset[str]:
         return frozenset({"id", *self.scalar_columns, *self.json_columns})
+
+    @cached_property
+    def coercers(self) -> tuple[tuple[str, Coercer], ...]:
+        """Each scalar column with the function that types its values (chosen once: this
+        runs for every field of every record)."""
+        return tuple((name, _coercer(dtype)) for name, dtype in self.scalar_columns.items())
 
     @property
     def schema(self) -> pa.Schema:
@@ -135,10 +144,12 @@ def parse_object(obj: Any, object_type: ObjectType) -> tuple[dict[str, Any], str
     if not isinstance(object_id, str) or not object_id.strip():
         return {}, "missing id"
     row: dict[str, Any] = {"id": object_id.strip()}
-    for name, dtype in object_type.scalar_columns.items():
-        value, reason = _coerce(obj.get(name), dtype)
-        if reason:
-            return {}, f"{name}: {reason}"
+    for name, coerce in object_type.coercers:
+        value = obj.get(name)
+        if value is not None:
+            value, reason = coerce(value)
+            if reason:
+                return {}, f"{name}: {reason}"
         row[name] = value
     for name in object_type.json_columns:
         value = obj.get(name)
@@ -153,27 +164,41 @@ def parse_object(obj: Any, object_type: ObjectType) -> tuple[dict[str, Any], str
     return row, None
 
 
-def _coerce(value: Any, dtype: pa.DataType) -> tuple[Any, str | None]:
-    if value is None:
-        return None, None
+def _coercer(dtype: pa.DataType) -> Coercer:
     if pa.types.is_timestamp(dtype):
-        if not isinstance(value, str):
-            return None, f"expected an ISO 8601 timestamp, got {value!r}"
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None, f"expected an ISO 8601 timestamp, got {value!r}"
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), None
+        return _timestamp
     if pa.types.is_boolean(dtype):
-        if isinstance(value, bool):
-            return value, None
-        return None, f"expected true or false, got {value!r}"
+        return _boolean
     if pa.types.is_integer(dtype):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value, None
-        if isinstance(value, str) and value.lstrip("-").isdigit():
-            return int(value), None
-        return None, f"expected an integer, got {value!r}"
+        return _integer
+    return _text
+
+
+def _timestamp(value: Any) -> tuple[Any, str | None]:
+    if not isinstance(value, str):
+        return None, f"expected an ISO 8601 timestamp, got {value!r}"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None, f"expected an ISO 8601 timestamp, got {value!r}"
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), None
+
+
+def _boolean(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, bool):
+        return value, None
+    return None, f"expected true or false, got {value!r}"
+
+
+def _integer(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, None
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value), None
+    return None, f"expected an integer, got {value!r}"
+
+
+def _text(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, dict | list):
         return None, f"expected a scalar, got {type(value).__name__}"
     return str(value), None
