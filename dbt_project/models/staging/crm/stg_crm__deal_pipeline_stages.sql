@@ -2,7 +2,7 @@ with
 
 pipelines as (
 
-    select * from {{ source('crm', 'deal_pipelines') }}
+    {{ raw_table('crm', 'deal_pipelines') }}
 
 ),
 

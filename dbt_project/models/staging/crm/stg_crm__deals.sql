@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'deals') }}
+    {{ raw_table('crm', 'deals') }}
 
 ),
 

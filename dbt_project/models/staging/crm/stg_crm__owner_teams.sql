@@ -2,7 +2,7 @@ with
 
 owners as (
 
-    select * from {{ source('crm', 'owners') }}
+    {{ raw_table('crm', 'owners') }}
 
 ),
 

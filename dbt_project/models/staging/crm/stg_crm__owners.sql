@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'owners') }}
+    {{ raw_table('crm', 'owners') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('files', 'fx_rates') }}
+    {{ raw_table('files', 'fx_rates') }}
 
 ),
 
