@@ -114,6 +114,38 @@ def replace_jsonl(path: Path, objects: list[dict[str, Any]]) -> None:
     os.replace(staged, path)
 
 
+def stripe_event(
+    event_id: str, event_type: str, created: int, obj: dict[str, Any]
+) -> dict[str, Any]:
+    """An event as Stripe's feed serves it, carrying ``obj`` (for a ``.deleted`` event, the
+    object's last state)."""
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created,
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 0,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def deleted_stub(obj: dict[str, Any]) -> dict[str, Any]:
+    """What Stripe returns for a deleted object."""
+    return {"id": obj["id"], "object": obj["object"], "deleted": True}
+
+
+def row(settings: Settings, table: str, object_id: str) -> dict[str, Any]:
+    """One object's row of a raw table, column -> value."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        cursor = con.execute(f"select * from raw_payments.{table} where id = ?", [object_id])
+        names = [column[0] for column in cursor.description]
+        [values] = cursor.fetchall()
+    return dict(zip(names, values, strict=True))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -259,7 +259,8 @@ def test_faults_and_rate_limits_give_the_same_data(
     world_copy: Path, export_load, tmp_path: Path
 ) -> None:
     knobs = Knobs(
-        rate_limit_per_second=10,
+        # Deterministic 429s: a wall-clock rate limit is not hit by a slow (loaded) client.
+        fault_schedule=((2, "429"), (7, "429")),
         fault_rate=0.2,
         fault_seed=3,
         fault_kinds=("500", "502", "503", "truncate", "timeout"),

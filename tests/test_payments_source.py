@@ -8,7 +8,9 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -19,6 +21,8 @@ from ingest.demo.sandbox import Knobs, mutate_world, start_sandbox
 from ingest.demo.world import generate_world
 from ingest.demo.world.scales import SCALES, Scale
 from ingest.payments import PAYMENTS_TABLES, payments_source
+from ingest.payments import source as payments_source_module
+from ingest.pipeline import make_pipeline
 from ingest.settings import Settings
 from tests.conftest import scratch_settings
 from tests.payments_support import (
@@ -28,15 +32,19 @@ from tests.payments_support import (
     all_contents,
     append_jsonl,
     credentials,
+    deleted_stub,
     file_key_rows,
     jsonl,
     key_rows,
     localstripe,
     query,
     replace_jsonl,
+    row,
     run,
     run_api,
     run_export,
+    stripe_event,
+    table_contents,
 )
 
 TOKEN = "sk_test_sandbox_payments_0123"
@@ -188,7 +196,8 @@ def test_api_load_survives_faults_and_a_rate_limit(
     xs_world: Path, export_load: Settings, tmp_path: Path
 ) -> None:
     knobs = Knobs(
-        rate_limit_per_second=8,
+        # Deterministic 429s: a wall-clock rate limit is not hit by a slow (loaded) client.
+        fault_schedule=((2, "429"), (5, "429")),
         fault_rate=0.2,
         fault_seed=11,
         fault_path_prefix="/v1/",
@@ -320,6 +329,210 @@ def test_newest_event_snapshot_wins(world_copy: Path, tmp_path: Path) -> None:
     assert statuses == files
 
 
+# --- deletions ----------------------------------------------------------------------------
+
+
+def _stubs_listed_too(ids: tuple[str, ...]) -> Any:
+    """``walk`` as a Stripe-compatible server that lists deleted customers as stubs would."""
+    real = payments_source_module.walk
+
+    def walk(session: Any, path: str, params: Any = None) -> Iterator[list[dict[str, Any]]]:
+        pages = real(session, path, params)
+        if path == "/v1/customers":
+            stubs = [{"id": object_id, "object": "customer", "deleted": True} for object_id in ids]
+            yield [*next(pages, []), *stubs]
+        yield from pages
+
+    return walk
+
+
+def _list_all_pages(stripe: StripeClient, path: str) -> set[str]:
+    ids: set[str] = set()
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = stripe.session.get(stripe.base_url + path, params=params, timeout=10).json()
+        ids |= {obj["id"] for obj in page["data"]}
+        if not page["has_more"]:
+            return ids
+        params["starting_after"] = page["data"][-1]["id"]
+
+
+def test_a_deleted_customer_keeps_its_last_state_flagged_deleted(
+    world_copy: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payments = world_copy / "payments"
+    before = {customer["id"]: customer for customer in jsonl(payments / "customers.jsonl")}
+    settings = scratch_settings(tmp_path / "api")
+    with start_sandbox(world_copy, token=TOKEN) as sandbox:
+        api = credentials(sandbox.base_url, TOKEN)
+        run_api(settings, api)
+        assert query(settings, "select distinct deleted from raw_payments.customers") == [(False,)]
+
+        summary = mutate_world(world_copy, seed=5, fraction=0.1, deleted_customers=3)
+        deleted = summary.ids("payments", "customers", "deleted")
+        assert len(deleted) == 3
+        # As on Stripe: a deleted customer is retrieved as a stub, and no longer listed.
+        stripe = StripeClient(sandbox.base_url, TOKEN)
+        try:
+            customer_url = f"{sandbox.base_url}/v1/customers/{deleted[0]}"
+            stub = stripe.session.get(customer_url, timeout=10).json()
+            listed = _list_all_pages(stripe, "/v1/customers")
+        finally:
+            stripe.close()
+        assert stub == {"id": deleted[0], "object": "customer", "deleted": True}
+        assert listed == set(before) - set(deleted)
+        # A server that lists them as stubs anyway changes nothing either.
+        monkeypatch.setattr(payments_source_module, "walk", _stubs_listed_too(deleted))
+        caplog.set_level(logging.INFO, logger=payments_source_module.__name__)
+        loaded = run_api(settings, api)
+        assert "3 deleted customer objects without their last state left out" in caplog.text
+        contents = all_contents(settings)
+        assert run_api(settings, api) == {}  # and a re-run changes nothing
+        assert all_contents(settings) == contents
+
+    deletions = {
+        event["data"]["object"]["id"]: event
+        for event in jsonl(payments / "events.jsonl")
+        if event["type"] == "customer.deleted"
+    }
+    assert set(deletions) == set(deleted)
+    updated = set(summary.ids("payments", "customers", "updated"))
+    assert loaded["customers"] == len(updated | set(deleted))
+    for customer_id in deleted:
+        kept = row(settings, "customers", customer_id)
+        last = deletions[customer_id]["data"]["object"]
+        assert kept["deleted"] is True
+        assert kept["_event_id"] == deletions[customer_id]["id"]
+        # Every column keeps the customer's last state (an update of this run included).
+        assert int(kept["created"].timestamp()) == before[customer_id]["created"]
+        for name in ("name", "email", "currency", "livemode"):
+            assert kept[name] == before[customer_id][name], name
+        assert json.loads(kept["metadata"]) == last["metadata"]
+    live = query(settings, "select count(*) from raw_payments.customers where not deleted")
+    assert live == [(len(before) - len(deleted),)]
+    # An export of the same world (deleted stubs in customers.jsonl, the deletion events in
+    # events.jsonl) loads the same rows, and rejects none of the stubs.
+    fresh = scratch_settings(tmp_path / "export")
+    run_export(fresh, payments)
+    assert all_contents(fresh, SNAPSHOT_COLUMNS) == all_contents(settings, SNAPSHOT_COLUMNS)
+    assert not query(
+        fresh,
+        "select 1 from information_schema.tables where table_schema = 'raw_payments' "
+        "and table_name = 'rejects'",
+    )
+
+
+def test_a_deletion_outranks_the_list_and_every_update_of_its_second(
+    world_copy: Path, tmp_path: Path
+) -> None:
+    payments = world_copy / "payments"
+    events_file = payments / "events.jsonl"
+    customers = jsonl(payments / "customers.jsonl")
+    [invoice, *_] = jsonl(payments / "invoices.jsonl")
+    first, second, third = customers[:3]
+    latest = max(
+        obj["created"]
+        for path in payments.glob("*.jsonl")
+        for obj in jsonl(path)
+        if "created" in obj
+    )
+    settings = scratch_settings(tmp_path)
+    with start_sandbox(world_copy, token=TOKEN) as sandbox:
+        api = credentials(sandbox.base_url, TOKEN)
+        # The list still holds `first` (as when it is read just before the deletion).
+        append_jsonl(
+            events_file,
+            [stripe_event("evt_first_deleted", "customer.deleted", latest + 60, first)],
+        )
+        run_api(settings, api)
+        assert row(settings, "customers", first["id"])["deleted"] is True
+
+        # Same second: the update is served as the newer event, the deletion still wins. A
+        # deleted draft invoice keeps the lines its event carries (they cannot be listed:
+        # the sandbox, like Stripe, answers 404).
+        moment = latest + 120
+        draft = {
+            **invoice,
+            "status": "draft",
+            "lines": {**invoice["lines"], "has_more": True},
+        }
+        append_jsonl(
+            events_file,
+            [
+                stripe_event("evt_b_deleted", "customer.deleted", moment, second),
+                stripe_event(
+                    "evt_c_updated", "customer.updated", moment, {**second, "name": "Renamed"}
+                ),
+                stripe_event("evt_a_deleted", "invoice.deleted", moment, draft),
+            ],
+        )
+        assert run_api(settings, api)["events"] == 3
+        kept = row(settings, "customers", second["id"])
+        assert (kept["deleted"], kept["name"], kept["_event_id"]) == (
+            True,
+            second["name"],
+            "evt_b_deleted",
+        )
+        deleted_invoice = row(settings, "invoices", invoice["id"])
+        assert (deleted_invoice["deleted"], deleted_invoice["status"]) == (True, "draft")
+        assert json.loads(deleted_invoice["lines"])["data"] == invoice["lines"]["data"]
+
+        # Another update of that second, served only now: the next run reads the second
+        # again, and the deleted row stays.
+        late = stripe_event(
+            "evt_d_updated", "customer.updated", moment, {**second, "name": "Late rename"}
+        )
+        append_jsonl(events_file, [late])
+        assert run_api(settings, api) == {"events": 1}
+        assert row(settings, "customers", second["id"]) == kept
+        pipeline = make_pipeline(settings, "payments")
+        memory = pipeline.state["sources"]["payments"]["resources"]["event_snapshots"]
+        assert memory["deleted"] == {
+            "customers": {second["id"]: moment},
+            "invoices": {invoice["id"]: moment},
+        }
+
+        # A newer second: those deletions are forgotten (no event can follow them).
+        append_jsonl(
+            events_file,
+            [
+                stripe_event(
+                    "evt_e_updated", "customer.updated", moment + 1, {**third, "name": "New"}
+                )
+            ],
+        )
+        assert run_api(settings, api) == {"customers": 1, "events": 1}
+        pipeline = make_pipeline(settings, "payments")
+        memory = pipeline.state["sources"]["payments"]["resources"]["event_snapshots"]
+        assert "deleted" not in memory
+        assert run_api(settings, api) == {}
+    assert row(settings, "customers", second["id"]) == kept
+    assert row(settings, "customers", third["id"])["deleted"] is False
+    deleted = query(settings, "select id from raw_payments.customers where deleted order by id")
+    assert deleted == sorted([(first["id"],), (second["id"],)])
+
+
+def test_a_deleted_stub_without_its_event_wipes_nothing(xs_world: Path, tmp_path: Path) -> None:
+    """A deleted object's stub carries no state: with no deletion event to tell its last
+    state, the row stays as it was, and the stub is no reject."""
+    export = Path(shutil.copytree(xs_world / "payments", tmp_path / "payments"))
+    settings = scratch_settings(tmp_path)
+    run_export(settings, export)
+    before = table_contents(settings, "customers")
+    customers = jsonl(export / "customers.jsonl")
+    replace_jsonl(export / "customers.jsonl", [deleted_stub(customers[0]), *customers[1:]])
+    run_export(settings, export)
+    assert table_contents(settings, "customers") == before
+    assert not query(
+        settings,
+        "select 1 from information_schema.tables where table_schema = 'raw_payments' "
+        "and table_name = 'rejects'",
+    )
+
+
 def test_a_refused_key_fails_fast_naming_the_variable(
     xs_world: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -417,3 +630,29 @@ def test_localstripe_objects_load(tmp_path: Path) -> None:
     assert charges["jpy"] == 12000  # zero-decimal: minor units are yen
     [(lines,)] = query(settings, "select lines from raw_payments.invoices")
     assert [line["amount"] for line in json.loads(lines)["data"]] == [2500]
+
+
+def test_localstripe_deleted_customer_is_kept_flagged_deleted(tmp_path: Path) -> None:
+    key = "sk_test_localstripe"
+    with localstripe() as base_url:
+        stripe = StripeClient(base_url, key)
+        try:
+            kept = stripe.post("/v1/customers", name="Acme", email="ap@acme.example")
+            gone = stripe.post("/v1/customers", name="Gone Ltd", email="ap@gone.example")
+            response = stripe.session.delete(f"{base_url}/v1/customers/{gone['id']}", timeout=10)
+            assert response.json() == {"id": gone["id"], "object": "customer", "deleted": True}
+            settings = scratch_settings(tmp_path)
+            source = payments_source(api=credentials(base_url, key))
+            run(settings, source.with_resources("customers", "events", "event_snapshots"))
+        finally:
+            stripe.close()
+    rows = {
+        customer_id: (name, email, deleted)
+        for customer_id, name, email, deleted in query(
+            settings, "select id, name, email, deleted from raw_payments.customers"
+        )
+    }
+    assert rows == {
+        kept["id"]: ("Acme", "ap@acme.example", False),
+        gone["id"]: ("Gone Ltd", "ap@gone.example", True),
+    }

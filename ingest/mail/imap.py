@@ -7,6 +7,11 @@ marked read. When the UIDVALIDITY differs (the mailbox was rebuilt and its UIDs
 renumbered) the folder is read again from the start; the merge on the message key and on
 (mailbox, folder, message key) keeps the tables free of duplicates. Body bytes are only
 fetched (a prefix, in bulk) for messages without a Message-ID.
+
+With TLS (implicit TLS, IMAPS, port 993) the server's certificate is verified, host name
+included, against the system's trust store or the CA bundle ``ca_file``
+(``SALES_TRACKER_IMAP_CA_FILE``); a failed verification or handshake fails the run naming
+the host, and nothing ever falls back to plaintext. (imaplib alone verifies nothing.)
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import contextlib
 import imaplib
 import logging
 import re
+import ssl
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -53,10 +59,34 @@ def _connect(credentials: ImapCredentials) -> imaplib.IMAP4:
     try:
         if credentials.use_tls:
             connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                credentials.host, credentials.port, timeout=TIMEOUT_SECONDS
+                credentials.host,
+                credentials.port,
+                ssl_context=_tls_context(credentials),
+                timeout=TIMEOUT_SECONDS,
+            )
+        elif credentials.ca_file is not None:
+            raise ImapError(
+                f"SALES_TRACKER_IMAP_CA_FILE is set but SALES_TRACKER_IMAP_TLS is off: {where} "
+                "would be read in plaintext; turn TLS on or unset the CA file"
             )
         else:
             connection = imaplib.IMAP4(credentials.host, credentials.port, timeout=TIMEOUT_SECONDS)
+    except ssl.SSLCertVerificationError as error:
+        trusted = (
+            f"the CA bundle {credentials.ca_file}"
+            if credentials.ca_file is not None
+            else "the system's trust store"
+        )
+        raise ImapError(
+            f"the TLS certificate of {where} is not trusted ({error.verify_message}) by "
+            f"{trusted}: set SALES_TRACKER_IMAP_CA_FILE to the CA bundle that signed it, and "
+            "SALES_TRACKER_IMAP_HOST to a name the certificate is for"
+        ) from error
+    except ssl.SSLError as error:
+        raise ImapError(
+            f"TLS handshake with {where} failed ({error.reason or error}): is it the server's "
+            "IMAP over TLS port (993)? check SALES_TRACKER_IMAP_PORT and _TLS"
+        ) from error
     except OSError as error:
         raise ImapError(
             f"cannot connect to {where}: {error}; check SALES_TRACKER_IMAP_HOST, _PORT and _TLS"
@@ -69,6 +99,18 @@ def _connect(credentials: ImapCredentials) -> imaplib.IMAP4:
             "and SALES_TRACKER_IMAP_PASSWORD"
         ) from error
     return connection
+
+
+def _tls_context(credentials: ImapCredentials) -> ssl.SSLContext:
+    """Certificate and host name verified (imaplib's own default context checks neither)."""
+    ca_file = credentials.ca_file
+    try:
+        return ssl.create_default_context(cafile=None if ca_file is None else str(ca_file))
+    except (OSError, ssl.SSLError) as error:
+        raise ImapError(
+            f"cannot read the CA bundle {ca_file} ({error}): set SALES_TRACKER_IMAP_CA_FILE to "
+            "a PEM file of the certificates that sign the IMAP server's"
+        ) from error
 
 
 def _read_folder(

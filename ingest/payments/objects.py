@@ -3,6 +3,12 @@
 Columns follow Stripe's names. Amounts stay integers in the currency's minor units
 (staging divides by the currency exponent; JPY has none), times arrive as unix seconds
 and become UTC timestamps (see ``rows.py``), nested objects stay JSON text.
+
+The types Stripe can delete (customers, products, prices, draft invoices) have a
+``deleted`` column: false while the object lives, true once its ``<object>.deleted`` event
+was read (see ``source.py``). Stripe's lists leave deleted objects out, and a retrieve
+returns only ``{"id", "object", "deleted": true}``: such a stub (``is_deleted_stub``) is
+valid but carries no state, so it never becomes a row.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from ingest.exports import ObjectType, Validator
 # Marks a unix-seconds column: read as an integer by ``read_export`` and turned into a
 # timestamp afterwards (exports.py parses ISO 8601 only, Stripe sends unix seconds).
 UNIX = "unix seconds"
+DELETED = "deleted"
 # Unix seconds that make sense as a date (1970 up to the year 9999): anything else would
 # overflow the timestamp cast of the whole batch.
 MAX_UNIX_SECONDS = 253_402_300_799
@@ -33,6 +40,7 @@ class StripeType:
     object_name: str  # the ``object`` field of its instances, e.g. ``invoice``
     unix_columns: tuple[str, ...] = ("created",)
     float_columns: tuple[str, ...] = ()
+    deletable: bool = False  # Stripe can delete it (``<object>.deleted`` events)
 
     @property
     def table(self) -> str:
@@ -42,10 +50,23 @@ class StripeType:
     def path(self) -> str:
         return f"/v1/{self.declaration.name}"
 
+    @property
+    def deleted_event(self) -> str:
+        """The type of the event that deletes an object of this type."""
+        return f"{self.object_name}.{DELETED}"
 
-def _required(name: str) -> Validator:
+
+def is_deleted_stub(obj: dict[str, Any]) -> bool:
+    """What Stripe returns for a deleted object (``id``, ``object``, ``deleted: true``):
+    no ``created``, no state. Its row would null every column of the object's last state."""
+    return obj.get(DELETED) is True and obj.get("created") is None
+
+
+def _required(name: str, unless_deleted: bool = False) -> Validator:
     def validate(obj: dict[str, Any]) -> str | None:
-        return f"{name}: missing" if obj.get(name) is None else None
+        if obj.get(name) is not None or (unless_deleted and is_deleted_stub(obj)):
+            return None
+        return f"{name}: missing"
 
     return validate
 
@@ -130,13 +151,17 @@ def _stripe_type(
     json_columns: tuple[str, ...],
     extra: tuple[Validator, ...] = (),
     float_columns: tuple[str, ...] = (),
+    deletable: bool = False,
 ) -> StripeType:
     unix_columns = tuple(column for column, dtype in scalars.items() if isinstance(dtype, str))
     typed = {
         column: pa.int64() if isinstance(dtype, str) else dtype for column, dtype in scalars.items()
     }
+    if deletable:
+        typed[DELETED] = pa.bool_()
     validators: list[Callable[[dict[str, Any]], str | None]] = [
-        _required("created"),
+        # A deleted stub passes, to be left out by the source rather than rejected.
+        _required("created", unless_deleted=deletable),
         _unix_range(unix_columns),
     ]
     if "currency" in scalars:
@@ -150,7 +175,7 @@ def _stripe_type(
         json_columns=("metadata", *json_columns),
         validators=(*validators, *extra),
     )
-    return StripeType(declaration, object_name, unix_columns, float_columns)
+    return StripeType(declaration, object_name, unix_columns, float_columns, deletable)
 
 
 _INT = pa.int64()
@@ -173,6 +198,7 @@ CUSTOMERS = _stripe_type(
         "tax_exempt": _STR,
     },
     ("address", "invoice_settings", "shipping"),
+    deletable=True,
 )
 
 PRODUCTS = _stripe_type(
@@ -190,6 +216,7 @@ PRODUCTS = _stripe_type(
         "tax_code": _STR,
     },
     ("marketing_features",),
+    deletable=True,
 )
 
 PRICES = _stripe_type(
@@ -211,6 +238,9 @@ PRICES = _stripe_type(
     },
     ("recurring", "tiers"),
     extra=(_number(("unit_amount_decimal",)),),
+    # Not through the prices API (it only deactivates), but the Dashboard and the legacy
+    # plans API delete prices (`price.deleted`).
+    deletable=True,
 )
 
 INVOICES = _stripe_type(
@@ -247,6 +277,7 @@ INVOICES = _stripe_type(
     },
     ("lines", "status_transitions", "discounts"),
     extra=(_invoice_lines,),
+    deletable=True,  # drafts only
 )
 
 CHARGES = _stripe_type(

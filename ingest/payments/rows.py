@@ -2,8 +2,9 @@
 
 Export lines and API objects go through the same parser and validators (exports.py's),
 then ``finish`` gives the table its final types: unix seconds become UTC timestamps,
-currency codes lower case, and every row says which snapshot of the object it is
-(``_state_rank``, ``_event_id``: see ``source.py`` for how the newest one wins).
+currency codes lower case, ``deleted`` false unless the object was deleted, and every
+row says which snapshot of the object it is (``_state_rank``, ``_event_id``: see
+``source.py`` for how the newest one wins).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dlt.extract.hints import TResourceHints
 
 from ingest import exports
 from ingest.exports import REJECTS_SCHEMA, REJECTS_TABLE
-from ingest.payments.objects import StripeType
+from ingest.payments.objects import DELETED, StripeType
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 STATE_RANK = "_state_rank"
@@ -26,6 +27,10 @@ EVENT_ID = "_event_id"
 # Rank of a row read from a list endpoint or an export: the object as the run found it,
 # which beats any event snapshot of the same load (events have ranks in unix seconds).
 LISTED_RANK = 2**62
+# A deleted object's row beats every other snapshot of it: deletion is terminal (ids are
+# never reused). Its rank is this plus the deletion event's ``created`` (plus 0 for an
+# object listed with ``deleted: true``), far below the int64 limit.
+DELETED_RANK = LISTED_RANK + 1
 # Within one load, the merge keeps the row with the highest rank per id.
 STATE_COLUMNS: dict[str, Any] = {
     STATE_RANK: {"data_type": "bigint", "nullable": False, "dedup_sort": "desc"},
@@ -107,6 +112,13 @@ def finish(
         )
     rows = table.num_rows
     rank = pa.array(ranks if ranks is not None else [LISTED_RANK] * rows, pa.int64())
+    if DELETED in table.column_names and pa.types.is_boolean(table[DELETED].type):
+        deleted = pc.fill_null(table[DELETED], False)
+        table = table.set_column(
+            table.schema.get_field_index(DELETED), pa.field(DELETED, pa.bool_()), deleted
+        )
+        offset = rank if ranks is not None else pa.array([0] * rows, pa.int64())
+        rank = pc.if_else(deleted, pc.add_checked(offset, DELETED_RANK), rank)
     event = pa.array(event_ids if event_ids is not None else [None] * rows, pa.string())
     table = table.append_column(pa.field(STATE_RANK, pa.int64(), nullable=False), rank)
     return table.append_column(pa.field(EVENT_ID, pa.string()), event)

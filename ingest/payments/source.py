@@ -21,13 +21,29 @@ the same second as) everything the earlier run read. Known gap: two events of on
 in the same second are ordered arbitrarily. Snapshots of objects this run listed anyway (all of
 them on a first, full run) are skipped before parsing, since they would lose the merge.
 
-Export mode reads the files as the current state: no cursor, no events applied.
+Deletions (customers, products, prices, draft invoices: see ``objects.py``) are soft: an
+``<object>.deleted`` event upserts the last state it carries with ``deleted`` true, and
+the row is never removed. Deletion is terminal (Stripe never reuses an id), so the
+deleted row outranks every other snapshot of the object in a load (``DELETED_RANK``, even
+a listed row: the list may have been read just before the deletion), whatever the order
+of events sharing a second. Across runs, no event of a deleted object comes after its
+deletion, but the next run reads the events of the cursor's second again (``gte``), where
+an update Stripe had not served yet could still come: the transformer's state remembers
+the objects deleted in the newest second read, whose later snapshots are skipped. A
+deleted object as Stripe returns it (``id``, ``object``, ``deleted: true``) carries no
+state, and a row of it would null the object's last state: it is left out (counted in
+the log), never rejected. A deletion event's invoice keeps the lines it carries (the
+invoice's lines cannot be listed any more).
+
+Export mode reads the files as the current state: no cursor, and of the events only the
+deletions are applied (a deleted object is missing from its file, or a stub).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +58,14 @@ from ingest.api import ApiSession
 from ingest.crm.source import ExportNotFoundError, SourceNotConfiguredError
 from ingest.exports import as_rejects, read_export
 from ingest.payments.listing import complete_invoice_lines, walk
-from ingest.payments.objects import BY_OBJECT_NAME, INVOICES, STRIPE_TYPES, StripeType
+from ingest.payments.objects import (
+    BY_OBJECT_NAME,
+    DELETED,
+    INVOICES,
+    STRIPE_TYPES,
+    StripeType,
+    is_deleted_stub,
+)
 from ingest.payments.rows import (
     API_REJECTS_HINTS,
     api_reject,
@@ -57,6 +80,8 @@ PAYMENTS_TABLES: tuple[str, ...] = tuple(kind.table for kind in STRIPE_TYPES)
 # Rows per Arrow table handed to dlt from the API (pages hold 100).
 API_BATCH_ROWS = 5_000
 SYSTEM = "Stripe"
+
+log = logging.getLogger(__name__)
 
 
 @dlt.source(name="payments", max_table_nesting=0)
@@ -92,16 +117,41 @@ def _export_resource(kind: StripeType, export_dir: Path | None) -> DltResource:
     def read() -> Iterator[Any]:
         path = _export_file(export_dir, kind)
         loaded = False
+        stubs = 0
         for batch in read_export(path, kind.declaration):
-            if batch.rows.num_rows:
+            rows, skipped = _without_deleted_stubs(batch.rows, kind)
+            stubs += skipped
+            if rows.num_rows:
                 loaded = True
-                yield _with_table_hints(finish(batch.rows, kind), kind)
+                yield _with_table_hints(finish(rows, kind), kind)
             if batch.rejects.num_rows:
                 yield as_rejects(batch.rejects)
         if not loaded:
             yield _empty_table(kind)
+        _log_stubs(kind, stubs, path.name)
 
     return dlt.resource(read, name=kind.table, primary_key="id", write_disposition="merge")
+
+
+def _without_deleted_stubs(rows: pa.Table, kind: StripeType) -> tuple[pa.Table, int]:
+    """The rows without deleted stubs (see ``objects.is_deleted_stub``), and their count."""
+    if not kind.deletable or not rows.num_rows:
+        return rows, 0
+    stub = pc.and_(pc.fill_null(rows[DELETED], False), pc.is_null(rows["created"]))
+    count = pc.sum(stub.cast(pa.int64())).as_py() or 0
+    return (rows.filter(pc.invert(stub)), count) if count else (rows, 0)
+
+
+def _log_stubs(kind: StripeType, count: int, where: str) -> None:
+    if count:
+        log.info(
+            "%s: %d deleted %s objects without their last state left out (their %s "
+            "event carries it)",
+            where,
+            count,
+            kind.object_name,
+            kind.deleted_event,
+        )
 
 
 def _export_file(export_dir: Path | None, kind: StripeType) -> Path:
@@ -157,6 +207,7 @@ def _api_resource(
         yield from batch.flush(0)
         if created.start_value is None and not batch.loaded:
             yield _empty_table(kind)
+        _log_stubs(kind, batch.stubs, f"GET {kind.path}")
 
     return dlt.resource(read, name=kind.table, primary_key="id", write_disposition="merge")
 
@@ -189,10 +240,14 @@ class _Batch:
         self.event_ids: list[str | None] = []
         self.rejects: list[dict[str, Any]] = []
         self.loaded = False
+        self.stubs = 0  # deleted stubs left out
 
     def add(self, obj: Any, rank: int | None = None, event_id: str | None = None) -> None:
         if not isinstance(obj, dict):
             self.rejects.append(api_reject(self.kind, obj, "expected a JSON object"))
+            return
+        if self.kind.deletable and is_deleted_stub(obj):
+            self.stubs += 1
             return
         row, reason = parse_object(obj, self.kind)
         if reason is not None:
@@ -231,15 +286,19 @@ def _snapshot_reader(
     api: ApiCredentials | None, timeout_seconds: float, listed_from: dict[str, int | None]
 ) -> Any:
     def snapshots(events: Any) -> Iterator[Any]:
-        """Upsert the object each new event carries into the object's table."""
-        # An export already holds every object's latest state; and only event rows count
-        # (the events resource also yields its rejects and empty-table markers).
-        if api is None or not isinstance(events, pa.Table) or "data" not in events.column_names:
+        """Upsert the object each new event carries into the object's table (from an
+        export, only the deletions: the files hold every live object's latest state)."""
+        # Only event rows count (the events resource also yields its rejects and
+        # empty-table markers).
+        if not isinstance(events, pa.Table) or "data" not in events.column_names:
             return
-        session = ApiSession(SYSTEM, api, timeout_seconds=timeout_seconds)
+        if api is None:  # only deletions: the other events' payloads are not even parsed
+            events = events.filter(pc.fill_null(pc.ends_with(events["type"], ".deleted"), False))
+        session = None if api is None else ApiSession(SYSTEM, api, timeout_seconds=timeout_seconds)
+        recent = None if api is None else _RecentDeletions(dlt.current.resource_state())
         batches: dict[str, _Batch] = {}
         created = pc.divide(events["created"].cast(pa.int64()), 1_000_000).to_pylist()
-        for event_id, kind_name, moment, data in zip(
+        for event_id, event_type, moment, data in zip(
             events["id"].to_pylist(),
             events["type"].to_pylist(),
             created,
@@ -248,19 +307,67 @@ def _snapshot_reader(
         ):
             snapshot = json.loads(data).get("object")
             kind = BY_OBJECT_NAME.get(snapshot.get("object"))
-            # A deleted object's last snapshot would resurrect it: deletions are left out.
-            if kind is None or (kind_name or "").endswith(".deleted"):
+            if kind is None:
                 continue
-            if _listed_this_run(snapshot, listed_from.get(kind.table, -1)):
+            if kind.deletable and event_type == kind.deleted_event:
+                # The object's last state, marked deleted: it outranks every other snapshot.
+                snapshot = {**snapshot, DELETED: True}
+                if recent is not None:
+                    recent.add(kind, snapshot.get("id"), moment)
+            elif (
+                session is None
+                # Another `.deleted` about one of our objects is no update of it.
+                or (event_type or "").endswith(".deleted")
+                or (recent is not None and recent.holds(kind, snapshot.get("id")))
+                or _listed_this_run(snapshot, listed_from.get(kind.table, -1))
+            ):
                 continue
-            if kind is INVOICES:
+            elif kind is INVOICES:
                 snapshot = complete_invoice_lines(session, snapshot)
             batch = batches.setdefault(kind.table, _Batch(kind))
             batch.add(snapshot, rank=moment, event_id=event_id)
+        if recent is not None and created:
+            recent.forget_before(max(created))
         for batch in batches.values():
             yield from batch.flush(0)
+            _log_stubs(batch.kind, batch.stubs, "GET /v1/events")
 
     return snapshots
+
+
+class _RecentDeletions:
+    """The objects deleted in the newest second of the events read so far, kept in the
+    transformer's state (``{"deleted": {table: {id: second}}, "newest_event": second}``,
+    only while there are such objects): the next run reads that second again, and a
+    snapshot of one of them coming then (an update sharing the deletion's second, served
+    late) must not replace the deleted row. Older deletions need no memory: no event of a
+    deleted object is created after its deletion."""
+
+    def __init__(self, state: MutableMapping[str, Any]) -> None:
+        self.state = state
+
+    def add(self, kind: StripeType, object_id: Any, second: int) -> None:
+        if isinstance(object_id, str):
+            self.state.setdefault("deleted", {}).setdefault(kind.table, {})[object_id] = second
+
+    def holds(self, kind: StripeType, object_id: Any) -> bool:
+        return object_id in self.state.get("deleted", {}).get(kind.table, {})
+
+    def forget_before(self, second: int) -> None:
+        """Forget the deletions older than ``second`` (or than the newest event before)."""
+        if not self.state.get("deleted"):
+            return
+        newest = max(int(self.state.get("newest_event", 0)), second)
+        kept = {
+            table: recent
+            for table, ids in self.state["deleted"].items()
+            if (recent := {key: at for key, at in ids.items() if at >= newest})
+        }
+        if kept:
+            self.state.update(deleted=kept, newest_event=newest)
+        else:
+            self.state.pop("deleted", None)
+            self.state.pop("newest_event", None)
 
 
 def _listed_this_run(snapshot: dict[str, Any], start: int | None) -> bool:

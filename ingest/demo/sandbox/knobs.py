@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-FAULT_KINDS = ("500", "502", "503", "timeout", "truncate")
+FAULT_KINDS = ("500", "502", "503", "timeout", "truncate", "429")
+# Random faults by default; a "429" (rate limited, Retry-After: 1) is chosen on purpose:
+# scheduled, it tests a client's backoff without depending on how fast the client runs.
+RANDOM_FAULT_KINDS = FAULT_KINDS[:-1]
 
 
 class KnobsError(ValueError):
@@ -42,7 +45,7 @@ class Knobs:
     fault_schedule: tuple[tuple[int, str], ...] = ()
     fault_rate: float = 0.0
     fault_seed: int = 0
-    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    fault_kinds: tuple[str, ...] = RANDOM_FAULT_KINDS
     fault_path_prefix: str = ""
     timeout_delay_seconds: float = 30.0
 

@@ -24,9 +24,10 @@ from ingest.demo.sandbox.worldfiles import Changes
 class MutationSummary:
     """What ``mutate_world`` changed: ids per system, object type and kind.
 
-    CRM kinds are ``created``, ``updated`` and ``archived``; payments kinds ``updated``,
-    plus ``events`` -> ``created``. The watermarks are the latest CRM modification
-    (HubSpot timestamp) and Stripe ``created`` before the change: every change is later.
+    CRM kinds are ``created``, ``updated`` and ``archived``; payments kinds ``updated``
+    (and ``deleted`` for customers), plus ``events`` -> ``created``. The watermarks are
+    the latest CRM modification (HubSpot timestamp) and Stripe ``created`` before the
+    change: every change is later.
     """
 
     seed: int
@@ -57,14 +58,19 @@ class MutationSummary:
         }
 
 
-def mutate_world(world_dir: Path, seed: int, fraction: float) -> MutationSummary:
+def mutate_world(
+    world_dir: Path, seed: int, fraction: float, deleted_customers: int = 0
+) -> MutationSummary:
     """Create, update and archive about ``fraction`` of each CRM object type's live records
-    (archiving half as many), update ``fraction`` of the Stripe objects with an event each."""
+    (archiving half as many), update ``fraction`` of the Stripe objects and delete
+    ``deleted_customers`` Stripe customers, with an event each."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
     world_dir = Path(world_dir)
     crm_watermark, crm = mutate_crm(world_dir / "crm", seed, fraction)
-    payments_watermark, payments = mutate_payments(world_dir / "payments", seed, fraction)
+    payments_watermark, payments = mutate_payments(
+        world_dir / "payments", seed, fraction, deleted_customers
+    )
     return MutationSummary(
         seed=seed,
         fraction=fraction,

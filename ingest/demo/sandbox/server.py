@@ -202,6 +202,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         fault = numbered[1] if numbered else None
         if numbered and fault:
             state.stats.fault(fault, numbered[0], endpoint)
+        if fault == "429":
+            self._send(rate_limited(api, 1))
+            return
         if fault in FAULT_MESSAGES:
             self._send(error_response(api, int(fault), FAULT_MESSAGES[fault]))
             return

@@ -44,7 +44,7 @@ class Entry:
     id: str
     offset: int
     length: int
-    archived: bool
+    archived: bool  # CRM: archived; Stripe: deleted (retrieved, never listed)
     created: int  # Stripe's `created` (unix seconds); 0 for CRM objects
     tag: str | None  # Stripe event `type`
     indexed: tuple[Typed | None, ...]  # typed values of INDEXED_PROPERTIES (CRM)
@@ -169,7 +169,7 @@ def _entry(line: bytes, offset: int, system: System) -> Entry | None:
             id=str(obj["id"]),
             offset=offset,
             length=len(line),
-            archived=False,
+            archived=obj.get("deleted") is True,  # a deleted Stripe object's stub
             created=created if isinstance(created, int) else 0,
             tag=event_type if isinstance(event_type, str) else None,
             indexed=(),

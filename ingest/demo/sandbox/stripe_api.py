@@ -3,7 +3,8 @@
 Lists run newest first (``created`` descending, ties by id descending) with Stripe's
 cursor paging (``starting_after`` / ``ending_before`` name an object, ``has_more``) and
 ``created`` range filters, the two mechanisms a Stripe incremental load relies on.
-Unknown parameters are refused, as Stripe does, rather than silently ignored.
+Unknown parameters are refused, as Stripe does, rather than silently ignored. A deleted
+object (a ``deleted: true`` stub in its file) is retrieved as that stub and never listed.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def list_objects(index: ObjectIndex, request: ApiRequest, object_type: str) -> R
     event_type = request.param("type")
 
     def wanted(entry: Entry) -> bool:
+        if entry.archived:  # deleted
+            return False
         return event_type is None or _type_matches(entry.tag, event_type)
 
     if ending_before:
