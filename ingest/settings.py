@@ -63,6 +63,8 @@ class ImapCredentials:
     password: str = field(repr=False)
     use_tls: bool = True
     folders: tuple[str, ...] = ("INBOX",)
+    # CA bundle the server's certificate must chain to; None: the system's trust store.
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Settings:
     company_email_domains: tuple[str, ...] = ()
     reporting_currency: str = "USD"
     company_timezone: str = "Asia/Jakarta"
+    fiscal_year_start_month: int = 1
     # Share of a source's records that may be quarantined before the load is failed.
     max_reject_rate: float = 0.05
     # DuckDB's memory while loading (it spills to disk beyond it); DuckDB syntax.
@@ -111,6 +114,7 @@ class Settings:
             company_email_domains=_names(env.get("SALES_TRACKER_COMPANY_EMAIL_DOMAINS", "")),
             reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
             company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
+            fiscal_year_start_month=_month(env, "SALES_TRACKER_FISCAL_YEAR_START_MONTH"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
             duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "512MB"),
         )
@@ -145,6 +149,7 @@ class Settings:
             "warehouse_path": str(self.warehouse_path),
             "reporting_currency": self.reporting_currency,
             "company_timezone": self.company_timezone,
+            "fiscal_year_start_month": str(self.fiscal_year_start_month),
         }
 
     def describe(self) -> str:
@@ -169,6 +174,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+
+
+def _month(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name) or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 12:
+        raise SettingsError(f"{name} must be a month number 1-12, got {raw!r}")
+    return int(raw)
 
 
 def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
@@ -235,4 +247,5 @@ def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:
             for name in env.get("SALES_TRACKER_IMAP_FOLDERS", "INBOX").split(",")
             if name.strip()
         ),
+        ca_file=_absolute(env.get("SALES_TRACKER_IMAP_CA_FILE")),
     )

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 SERVER_USER = "postgres"
@@ -28,6 +28,21 @@ class PostgresServer:
     user: str
     password: str
     database: str
+
+    def new_database(self, name: str) -> PostgresServer:
+        """A database of its own on this server, so tests never see each other's schemas."""
+        import psycopg2
+
+        connection = psycopg2.connect(
+            host=self.host, port=self.port, user=self.user, dbname=self.database
+        )
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'create database "{name}"')
+        finally:
+            connection.close()
+        return replace(self, database=name)
 
     def env(self) -> dict[str, str]:
         return {

@@ -16,7 +16,7 @@ def test_demo_exits_0_and_prints_the_kpi_summary(tmp_path: Path) -> None:
     assert "daily_refresh succeeded" in out
     assert "Bookings by month (USD, company time zone Asia/Jakarta)" in out
     assert "Top reps in 2026-10" in out
-    for source in ("crm", "payments", "mail", "files"):
+    for source in ("crm", "payments", "email", "files"):
         assert f"Quarantined {source} records: none." in out
     assert (tmp_path / "sales.duckdb").exists()
 

@@ -12,7 +12,7 @@ import duckdb
 from ingest.demo.world import generate_world
 from tests.cli_support import CLI, cli_env, run_cli, world_sources
 
-DATASETS = ("raw_crm", "raw_payments", "raw_mail", "raw_files")
+DATASETS = ("raw_crm", "raw_payments", "raw_email", "raw_files")
 
 
 def raw_data(warehouse: Path) -> dict[str, list[tuple]]:
@@ -69,6 +69,6 @@ def test_a_killed_load_run_again_equals_one_clean_run(tmp_path: Path) -> None:
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     expected, actual = raw_data(clean_warehouse), raw_data(warehouse)
     assert set(actual) == set(expected)
-    assert {"raw_crm.deals", "raw_payments.invoices", "raw_mail.messages"} <= set(actual)
+    assert {"raw_crm.deals", "raw_payments.invoices", "raw_email.messages"} <= set(actual)
     for table, rows in expected.items():
         assert actual[table] == rows, table

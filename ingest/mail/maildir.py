@@ -1,16 +1,20 @@
 """Read a folder of per-rep Maildirs: ``<root>/<mailbox>/{cur,new}`` plus Maildir++
 sub-folders ``<root>/<mailbox>/.<Folder>/{cur,new}``.
 
-Incremental: the names of the files read are kept per folder (``state``). A Maildir file
-never changes, but its name does when its flags change or it moves from ``new/`` to
-``cur/``: a new name is read again (and its ``mailbox_messages`` row updated by the merge),
-a known name is skipped without being opened. ``tmp/`` holds deliveries in progress.
+Incremental, with a constant-size cursor per folder (``state``, see ``ChangeCursor``). A
+Maildir file never changes, but its name does when its flags change or it moves from
+``new/`` to ``cur/``, and a delivery is a rename from ``tmp/``: every one of these sets the
+file's ctime, which user space cannot set back. So a run notes the time before it lists a
+folder, and the next run opens only the files whose ctime is not older than that (a
+renamed file is read again and its ``mailbox_messages`` row updated by the merge); the
+others are skipped without being opened. ``tmp/`` holds deliveries in progress.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -30,24 +34,75 @@ _FLAGS = {
 }
 # Some systems write "!" or ";" for the ":" a file name cannot hold there.
 _INFO = re.compile(r"[:!;]2,([A-Za-z]*)$")
+# How far a file's ctime may lag the clock a cursor is taken from: the kernel stamps files
+# from a coarse clock (a tick behind), a network file system from the server's clock.
+CTIME_SLACK_NS = 2_000_000_000
+
+
+def now_ns() -> int:
+    """The clock cursors are taken from (tests replace it)."""
+    return time.time_ns()
+
+
+class ChangeCursor:
+    """Which files of one folder changed since the last run, from a state of constant size.
+
+    The state ``{"ctime_cursor_ns": t, "recent": {name: ctime_ns}}`` holds the time ``t``
+    taken before the last run listed the folder, and the files that listing saw with a
+    ctime within ``CTIME_SLACK_NS`` of ``t`` (those changed in the seconds before it: a
+    handful, kept so that a run right after the last one reads nothing again). A file is
+    skipped when its ctime is older than ``t - CTIME_SLACK_NS`` (it was there, under that
+    name and unchanged, when the last listing ran, so that run read it or skipped it for the
+    same reason), or when it is in ``recent`` with the same ctime; any other file is read.
+    A file read again by mistake costs nothing but time: its rows merge on their keys. Any
+    other state (none, or a format before this one) reads every file, and so does a cursor
+    later than the clock (the clock was set back).
+    """
+
+    def __init__(self, state: Any) -> None:
+        self.started_ns = now_ns()  # before the folder is listed
+        self.since_ns: int | None = None
+        self.seen: dict[str, int] = {}
+        if isinstance(state, dict) and "ctime_cursor_ns" in state:
+            if int(state["ctime_cursor_ns"]) <= self.started_ns:
+                self.since_ns = int(state["ctime_cursor_ns"]) - CTIME_SLACK_NS
+            self.seen = dict(state.get("recent") or {})
+        self.recent: dict[str, int] = {}
+
+    def changed(self, name: str, ctime_ns: int) -> bool:
+        """Whether to read the file ``name`` (unique in the folder), whose ctime is
+        ``ctime_ns``. Every file listed must be passed, read or not."""
+        if ctime_ns >= self.started_ns - CTIME_SLACK_NS:
+            self.recent[name] = ctime_ns
+        if self.since_ns is not None and ctime_ns < self.since_ns:
+            return False
+        return self.seen.get(name) != ctime_ns
+
+    def state(self) -> dict[str, Any]:
+        """The state to keep for the next run, once every file listed has been read."""
+        return {"ctime_cursor_ns": self.started_ns, "recent": self.recent}
 
 
 def read_maildirs(root: Path, base: Path, state: MutableMapping[str, Any]) -> Iterator[RawMessage]:
     """Messages of every Maildir under ``root`` not read before; ``base`` makes locations
-    relative."""
+    relative.
+
+    A folder's state from before the cursors (the list of the names read) is migrated: the
+    files it names are skipped once more, as they were then, and a cursor is written back.
+    """
     for mailbox_dir in sorted(path for path in root.iterdir() if path.is_dir()):
         for folder, folder_dir in _folders(mailbox_dir):
             key = f"{mailbox_dir.name}/{folder}"
-            seen = set(state.get(key, ()))
-            names: list[str] = []
+            known = state.get(key)
+            cursor = ChangeCursor(known)
+            read_before = set(known) if isinstance(known, list) else set()
             for sub in ("new", "cur"):
-                for name in _file_names(folder_dir / sub):
-                    names.append(name)
-                    if name in seen:
-                        continue
-                    path = folder_dir / sub / name
-                    yield from _read(path, mailbox_dir.name, folder, base, name)
-            state[key] = names
+                for name in _changed_names(folder_dir / sub, sub, cursor):
+                    if name not in read_before:
+                        yield from _read(
+                            folder_dir / sub / name, mailbox_dir.name, folder, base, name
+                        )
+            state[key] = cursor.state()
 
 
 def flags_from_name(name: str) -> tuple[str, ...]:
@@ -89,10 +144,22 @@ def _folders(mailbox_dir: Path) -> Iterator[tuple[str, Path]]:
             yield sub.name[1:], sub
 
 
-def _file_names(folder: Path) -> list[str]:
+def _changed_names(folder: Path, sub: str, cursor: ChangeCursor) -> list[str]:
+    """The names of the files in ``folder`` (``new/`` or ``cur/``) that ``cursor`` says
+    to read, sorted."""
+    names = []
     try:
+        # os.scandir, not pathlib: a Maildir may hold 10^5 files.
         with os.scandir(folder) as entries:
-            # os.scandir, not pathlib: a Maildir may hold 10^5 files.
-            return sorted(entry.name for entry in entries if entry.is_file())
+            for entry in entries:
+                try:
+                    if not entry.is_file():
+                        continue
+                    ctime_ns = entry.stat().st_ctime_ns
+                except FileNotFoundError:
+                    continue  # renamed since listed: its new name is listed or read next run
+                if cursor.changed(f"{sub}/{entry.name}", ctime_ns):
+                    names.append(entry.name)
     except FileNotFoundError:
         return []
+    return sorted(names)

@@ -41,10 +41,15 @@ from ingest.settings import ImapCredentials, SettingsError
 log = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000
+# How many message keys (and header digests) a run remembers, to write each message once and
+# parse the copies of a message once: about 50 MB for both at most. A message whose key has
+# been forgotten is parsed and written again, and the merge (which deduplicates the staged
+# rows on the primary key) keeps it one row: the bound costs time, never correctness.
+MEMO_ENTRIES = 200_000
 STORES = ("maildir", "mbox", "eml")
 
 
-@dlt.source(name="mail", max_table_nesting=0)
+@dlt.source(name="email", max_table_nesting=0)
 def mail_source(
     email_dir: Path | None = None,
     imap: ImapCredentials | None = None,
@@ -116,26 +121,50 @@ def _load(messages: Iterator[RawMessage], domains: tuple[str, ...]) -> Iterator[
             yield from tables.flush()
     yield from tables.flush()
     log.info(
-        "mail source: %d new messages, %d mailbox copies, %d rejected",
-        len(tables.seen_keys),
+        "mail source: %d message rows written, %d mailbox copies, %d rejected",
+        tables.messages_written,
         tables.copies_read,
         tables.rejects_read,
     )
 
 
+class _Memo:
+    """A dict of the entries used last: at most ``MEMO_ENTRIES``, and at least the last
+    ``MEMO_ENTRIES // 2``. Two generations of plain dicts (half the memory of an
+    ``OrderedDict``): when the young one is full, the old one is dropped whole."""
+
+    def __init__(self) -> None:
+        self.young: dict[bytes | str, str] = {}
+        self.old: dict[bytes | str, str] = {}
+
+    def get(self, key: bytes | str) -> str | None:
+        value = self.young.get(key)
+        if value is None:
+            value = self.old.get(key)
+            if value is not None:
+                self.put(key, value)
+        return value
+
+    def put(self, key: bytes | str, value: str) -> None:
+        self.young[key] = value
+        if len(self.young) >= max(1, MEMO_ENTRIES // 2):
+            self.old, self.young = self.young, {}
+
+
 class _Tables:
-    """Rows of the three tables: each message once per run, each copy, each reject."""
+    """Rows of the three tables: each copy, each reject, and each message once per run, as
+    far as the memos of recent messages reach (the merge makes the rest one row too)."""
 
     def __init__(self, domains: tuple[str, ...]) -> None:
         self.domains = domains
         self.messages = Columns(MESSAGES_SCHEMA)
         self.copies = Columns(MAILBOX_MESSAGES_SCHEMA)
         self.rejects = Columns(REJECTS_SCHEMA)
-        self.seen_keys: set[str] = set()
+        self.written_keys = _Memo()  # the keys of the message rows written
         # Copies of a message have the same header bytes: parse them once. Only keys read
         # from a Message-ID are remembered (a synthesized one depends on the body too).
-        self.keys_by_header: dict[bytes, str] = {}
-        self.copies_read = self.rejects_read = 0
+        self.keys_by_header = _Memo()
+        self.messages_written = self.copies_read = self.rejects_read = 0
 
     @property
     def rows(self) -> int:
@@ -186,8 +215,9 @@ class _Tables:
             raise Rejected(f"cannot read the body: {error}") from error
         key = row["message_key"]
         if not row["synthesized"]:
-            self.keys_by_header[digest] = key
-        if key not in self.seen_keys:
-            self.seen_keys.add(key)
+            self.keys_by_header.put(digest, key)
+        if self.written_keys.get(key) is None:
+            self.written_keys.put(key, key)
             self.messages.add(row)
+            self.messages_written += 1
         return key

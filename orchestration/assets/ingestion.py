@@ -26,7 +26,7 @@ SourceFactory = Callable[[Settings], DltSource]
 class SourceSpec:
     """A source system: how to build its dlt source, its raw tables, and whether these
     settings configure it. The CRM is always part of the job (unconfigured, it fails
-    naming what to set); payments and mail join it once configured."""
+    naming what to set); payments and email join it once configured."""
 
     name: str
     make_source: SourceFactory
@@ -47,7 +47,7 @@ SOURCES: tuple[SourceSpec, ...] = (
         lambda settings: bool(settings.payments_export_dir or settings.stripe),
     ),
     SourceSpec(
-        "mail",
+        "email",
         lambda settings: mail_source(
             settings.email_dir, settings.imap, settings.company_email_domains
         ),

@@ -4,7 +4,9 @@ Each step runs in a fresh process (``tests/bench/steps.py``) that reports its ow
 and peak memory. Stages: generating the demo world; loading each source with the
 project's dlt sources, from the exports and (CRM, payments) from the sandbox APIs, beside
 the floor for the same files (DuckDB's own readers; the stdlib header parser for mail).
-Usage: ``python -m tests.bench [--scales s,m] [--stages generate,ingest] [--out DIR]``.
+Stage transform: dbt's fixed start-up, a full ``dbt build`` and an incremental one after
+a 1% change to the sources.
+Usage: ``python -m tests.bench [--scales s,m] [--stages generate,ingest,transform] [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-SOURCES = ("crm", "payments", "mail", "files")
+SOURCES = ("crm", "payments", "email", "files")
 API_SOURCES = ("crm", "payments")
 # name, alignment and width, number format
 COLUMNS = (
@@ -64,7 +66,9 @@ def show(stage: str, source: str, mode: str, scale: str, figures: dict[str, Any]
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--scales", default="s,m", help="comma-separated scales (xs, s, m, l)")
-    parser.add_argument("--stages", default="generate,ingest", help="generate, ingest")
+    parser.add_argument(
+        "--stages", default="generate,ingest,transform", help="generate, ingest, transform"
+    )
     parser.add_argument("--out", type=Path, help="where worlds are written (default: a temp dir)")
     args = parser.parse_args()
     stages = args.stages.split(",")
@@ -76,19 +80,39 @@ def main() -> int:
             generated = step("generate", scale, str(world))
             if "generate" in stages:
                 show("generate", "all", "-", scale, generated)
-            if "ingest" not in stages:
-                continue
-            for source in SOURCES:
-                floor = step("floor", source, str(world))
-                show("floor", source, "duckdb" if source != "mail" else "stdlib", scale, floor)
-                for mode in ("export", "api") if source in API_SOURCES else ("export",):
-                    warehouse = root / f"{scale}-{source}-{mode}" / "bench.duckdb"
-                    loaded = step("ingest", source, str(world), str(warehouse), mode)
-                    show("ingest", source, mode, scale, loaded, floor)
+            if "ingest" in stages:
+                bench_ingest(root, world, scale)
+            if "transform" in stages:
+                bench_transform(root, world, scale)
     finally:
         if args.out is None:
             shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def bench_ingest(root: Path, world: Path, scale: str) -> None:
+    """Each source from its export (and API), beside the floor for the same files."""
+    for source in SOURCES:
+        floor = step("floor", source, str(world))
+        show("floor", source, "duckdb" if source != "email" else "stdlib", scale, floor)
+        for mode in ("export", "api") if source in API_SOURCES else ("export",):
+            warehouse = root / f"{scale}-{source}-{mode}" / "bench.duckdb"
+            loaded = step("ingest", source, str(world), str(warehouse), mode)
+            show("ingest", source, mode, scale, loaded, floor)
+
+
+def bench_transform(root: Path, world: Path, scale: str) -> None:
+    """dbt's fixed start-up, a full build, and an incremental build after a 1% change to
+    the sources (on a copy of the world: the ingest stage reads the unchanged one)."""
+    changed_world = root / f"{scale}-changed-world"
+    shutil.copytree(world, changed_world)
+    warehouse = str(root / f"{scale}-transform" / "bench.duckdb")
+    step("load_all", str(changed_world), warehouse)
+    show("transform", "dbt", "startup", scale, step("transform", warehouse, "startup"))
+    show("transform", "dbt", "full", scale, step("transform", warehouse, "full"))
+    step("mutate", str(changed_world), "0.01")
+    step("load_all", str(changed_world), warehouse)
+    show("transform", "dbt", "incr 1%", scale, step("transform", warehouse, "incremental"))
 
 
 if __name__ == "__main__":

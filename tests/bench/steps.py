@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -22,15 +24,18 @@ import duckdb
 
 from ingest.crm import crm_source
 from ingest.demo.sandbox import start_sandbox
+from ingest.demo.sandbox.mutate import mutate_world
 from ingest.demo.world import generate_world
 from ingest.demo.world.org import REP_EMAIL_DOMAIN
 from ingest.files import files_source
 from ingest.mail import mail_source
 from ingest.payments import payments_source
 from ingest.pipeline import make_pipeline
-from ingest.settings import ApiCredentials, Settings
+from ingest.settings import DBT_PROJECT_DIR, ApiCredentials, Settings
 
 TOKEN = "bench-token"
+SOURCES = ("crm", "payments", "email", "files")
+DBT_SCHEMAS = ("staging", "intermediate", "core", "marts")
 
 
 def generate(scale: str, out: str) -> dict[str, Any]:
@@ -54,7 +59,7 @@ def _source(name: str, world: Path, api: ApiCredentials | None) -> Any:
         return crm_source(None, api) if api else crm_source(world / "crm")
     if name == "payments":
         return payments_source(None, api) if api else payments_source(world / "payments")
-    if name == "mail":
+    if name == "email":
         return mail_source(world / "mail", None, (REP_EMAIL_DOMAIN,))
     return files_source(world / "files")
 
@@ -65,11 +70,55 @@ def _run(pipeline: Any, source: Any) -> dict[str, Any]:
     return {"rows": sum(n for table, n in counts.items() if not table.startswith("_dlt"))}
 
 
+def load_all(world: str, warehouse: str) -> dict[str, Any]:
+    """Every source's export into one warehouse, as a run of the job loads them."""
+    settings = Settings.from_env(env={}, warehouse_path=Path(warehouse))
+    rows = 0
+    for source in SOURCES:
+        rows += _run(make_pipeline(settings, source), _source(source, Path(world), None))["rows"]
+    return {"rows": rows}
+
+
+def mutate(world: str, fraction: str) -> dict[str, Any]:
+    """Change ``fraction`` of the CRM and Stripe records, as a day of work would."""
+    summary = mutate_world(Path(world), seed=99, fraction=float(fraction))
+    systems = (summary.crm, summary.payments)
+    changed = [ids for system in systems for kinds in system.values() for ids in kinds.values()]
+    return {"rows": sum(len(ids) for ids in changed)}
+
+
+def transform(warehouse: str, mode: str) -> dict[str, Any]:
+    """``dbt build`` as the job runs it, in its own process: ``startup`` selects nothing
+    (dbt's fixed cost: start, parse, connect), ``full`` rebuilds everything
+    (``--full-refresh``), ``incremental`` builds what changed since the last build."""
+    settings = Settings.from_env(env={}, warehouse_path=Path(warehouse))
+    command = [str(Path(sys.executable).parent / "dbt"), "build", "--quiet"]
+    command += ["--vars", json.dumps(settings.dbt_vars())]
+    command += {"startup": ["--select", "path:no_such_model"], "full": ["--full-refresh"]}.get(
+        mode, []
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        command += ["--target-path", scratch, "--log-path", scratch]
+        subprocess.run(command, cwd=DBT_PROJECT_DIR, check=True)
+    if mode == "startup":
+        return {"rows": 0}
+    connection = duckdb.connect(warehouse, read_only=True)
+    tables = connection.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_type = 'BASE TABLE' and table_schema in {DBT_SCHEMAS}"
+    ).fetchall()
+    rows = sum(
+        connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        for schema, table in tables
+    )
+    return {"rows": rows}
+
+
 def floor(source: str, world: str) -> dict[str, Any]:
     """The same files read by the plainest tool: DuckDB's readers for JSON Lines and CSV,
     a bare loop of the standard library's header parser for mail."""
     folder = Path(world)
-    if source == "mail":
+    if source == "email":
         return {"rows": _parse_mail_headers(folder / "mail")}
     connection = duckdb.connect(":memory:")
     subdir, pattern, reader = {
@@ -110,7 +159,15 @@ def _parse_mail_headers(mail_dir: Path) -> int:
 def main() -> None:
     step, *args = sys.argv[1:]
     started = time.monotonic()
-    figures = {"generate": generate, "ingest": ingest, "floor": floor}[step](*args)
+    steps = {
+        "generate": generate,
+        "ingest": ingest,
+        "floor": floor,
+        "load_all": load_all,
+        "mutate": mutate,
+        "transform": transform,
+    }
+    figures = steps[step](*args)
     figures["seconds"] = time.monotonic() - started
     peaks = [
         resource.getrusage(who).ru_maxrss
