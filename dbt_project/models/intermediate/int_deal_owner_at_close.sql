@@ -1,4 +1,9 @@
-{#- Who owned each closed deal when it closed: attribution never follows later reassignments. -#}
+{#-
+    Who owned each closed deal when it closed: attribution never follows later
+    reassignments. The ownership period of int_deal_owner_history that holds the close
+    instant (a change at the very instant of the close counts); without a recorded period
+    holding it, the current owner is the best evidence.
+-#}
 
 with
 
@@ -8,32 +13,10 @@ deals as (
 
 ),
 
-owner_changes as (
+owner_history as (
 
-    select
-        deal_id,
-        nullif(property_value, '') as owner_id,
-        changed_at
-
-    from {{ ref('stg_crm__deal_property_history') }}
-    where property_name = 'hubspot_owner_id'
-
-),
-
-owner_changes_before_close as (
-
-    select
-        deals.deal_id,
-        owner_changes.owner_id,
-        row_number() over (
-            partition by deals.deal_id
-            order by owner_changes.changed_at desc
-        ) as recency_rank
-
-    from deals
-    inner join owner_changes
-        on deals.deal_id = owner_changes.deal_id
-        and owner_changes.changed_at <= deals.closed_at
+    select * from {{ ref('int_deal_owner_history') }}
+    where not is_from_current_state
 
 ),
 
@@ -41,17 +24,16 @@ owner_at_close as (
 
     select
         deals.deal_id,
-        -- Without any owner history before the close, the current owner is the best evidence.
         case
-            when last_change.deal_id is not null then last_change.owner_id
+            when owner_at_close.deal_id is not null then owner_at_close.owner_id
             else deals.owner_id
         end as owner_id_at_close,
-        last_change.deal_id is null as is_owner_from_current_state
+        owner_at_close.deal_id is null as is_owner_from_current_state
 
     from deals
-    left join owner_changes_before_close as last_change
-        on deals.deal_id = last_change.deal_id
-        and last_change.recency_rank = 1
+    left join owner_history as owner_at_close
+        on deals.deal_id = owner_at_close.deal_id
+        and {{ instant_in_period('deals.closed_at', 'owner_at_close') }}
     where deals.closed_at is not null
 
 )

@@ -26,6 +26,58 @@ fx_rates as (
 
 ),
 
+lead_sources as (
+
+    select * from {{ ref('int_deal_original_lead_source') }}
+
+),
+
+transitions as (
+
+    select * from {{ ref('int_deal_stage_transitions') }}
+
+),
+
+stage_events as (
+
+    select * from {{ ref('fct_deal_stage_events') }}
+
+),
+
+amount_periods as (
+
+    select * from {{ ref('int_deal_property_periods') }}
+    where property_name = 'amount'
+
+),
+
+stage_history as (
+
+    select
+        deal_id,
+        min(entered_at) as first_stage_entered_at,
+        max(entered_at) as last_stage_change_at,
+        count(*) as stage_changes,
+        count(case when is_backward then 1 end) as backward_stage_changes
+
+    from transitions
+    group by deal_id
+
+),
+
+stages_reached as (
+
+    select
+        deal_id,
+        count(*) as stages_reached,
+        count(case when is_skipped then 1 end) as stages_skipped,
+        max(funnel_step) as highest_funnel_step
+
+    from stage_events
+    group by deal_id
+
+),
+
 deal_facts as (
 
     select
@@ -51,7 +103,27 @@ deal_facts as (
         deals.currency_code,
         deals.amount,
         deals.is_test_deal,
-        deals.is_archived
+        deals.is_archived,
+        coalesce(deals.updated_at, deals.deal_created_at) as deal_updated_at,
+        -- The amount as it stood at the close (amount history; the current amount when no
+        -- recorded value held then), closed deals only.
+        case
+            when not coalesce(stages.is_closed, false) then null
+            when amount_at_close.deal_id is not null
+                then cast(amount_at_close.property_value as {{ type_source_amount() }})
+            else deals.amount
+        end as amount_at_close,
+        lead_sources.primary_contact_id,
+        lead_sources.company_id,
+        lead_sources.original_lead_source,
+        lead_sources.original_lead_source_basis,
+        stage_history.first_stage_entered_at,
+        stage_history.last_stage_change_at,
+        stage_history.stage_changes,
+        stage_history.backward_stage_changes,
+        stages_reached.stages_reached,
+        stages_reached.stages_skipped,
+        stages_reached.highest_funnel_step
 
     from deals
     left join stages
@@ -59,6 +131,15 @@ deal_facts as (
         and deals.stage_id = stages.stage_id
     left join owners_at_close
         on deals.deal_id = owners_at_close.deal_id
+    left join amount_periods as amount_at_close
+        on deals.deal_id = amount_at_close.deal_id
+        and {{ instant_in_period('deals.closed_at', 'amount_at_close') }}
+    left join lead_sources
+        on deals.deal_id = lead_sources.deal_id
+    left join stage_history
+        on deals.deal_id = stage_history.deal_id
+    left join stages_reached
+        on deals.deal_id = stages_reached.deal_id
 
 ),
 
@@ -112,7 +193,23 @@ converted as (
         and (deal_units_per_usd is null or reporting_units_per_usd is null) as is_missing_fx_rate,
         case
             when is_won then {{ dbt.datediff('created_date', 'close_date', 'day') }}
-        end as sales_cycle_days
+        end as sales_cycle_days,
+        deal_updated_at,
+        amount_at_close,
+        cast(round(
+            amount_at_close / deal_units_per_usd * reporting_units_per_usd, 2
+        ) as {{ type_money() }}) as amount_at_close_reporting,
+        primary_contact_id,
+        company_id,
+        original_lead_source,
+        original_lead_source_basis,
+        first_stage_entered_at,
+        last_stage_change_at,
+        cast(coalesce(stage_changes, 0) as integer) as stage_changes,
+        cast(coalesce(backward_stage_changes, 0) as integer) as backward_stage_changes,
+        cast(coalesce(stages_reached, 0) as integer) as stages_reached,
+        cast(coalesce(stages_skipped, 0) as integer) as stages_skipped,
+        cast(highest_funnel_step as integer) as highest_funnel_step
 
     from deal_rates
 

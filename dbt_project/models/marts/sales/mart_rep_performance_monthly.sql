@@ -51,13 +51,39 @@ monthly as (
 
 ),
 
+month_teams as (
+
+    -- The team of the month: the rep's team on the month's first day they were employed
+    -- (the first dim_rep interval overlapping the month), as their quota rolls up to it.
+    select
+        monthly.rep_id,
+        monthly.closed_month,
+        reps.team_name,
+        row_number() over (
+            partition by monthly.rep_id, monthly.closed_month
+            order by reps.valid_from
+        ) as spell_rank
+
+    from monthly
+    inner join reps
+        on monthly.rep_id = reps.rep_id
+        and reps.valid_from < {{ dbt.dateadd('month', 1, 'monthly.closed_month') }}
+        and (reps.valid_to > monthly.closed_month or reps.valid_to is null)
+
+),
+
 final as (
 
     select
         monthly.rep_id,
-        reps.rep_email,
-        reps.rep_name,
-        reps.team_name,
+        current_reps.rep_email,
+        current_reps.rep_name,
+        -- No interval overlaps the month (a deal credited outside the rep's known
+        -- spells): today's team.
+        case
+            when month_teams.rep_id is not null then month_teams.team_name
+            else current_reps.team_name
+        end as team_name,
         monthly.closed_month as month,
         cast(coalesce(monthly.won_amount, 0) as {{ type_money() }}) as bookings_amount,
         monthly.deals_won,
@@ -75,8 +101,13 @@ final as (
         monthly.deals_missing_fx_rate
 
     from monthly
-    left join reps
-        on monthly.rep_id = reps.rep_id
+    left join reps as current_reps
+        on monthly.rep_id = current_reps.rep_id
+        and current_reps.is_current
+    left join month_teams
+        on monthly.rep_id = month_teams.rep_id
+        and monthly.closed_month = month_teams.closed_month
+        and month_teams.spell_rank = 1
 
 )
 

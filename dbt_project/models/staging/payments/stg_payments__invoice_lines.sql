@@ -6,27 +6,6 @@ source as (
 
 ),
 
--- The invoice rows as stg_payments__invoices keeps them (the loader's highest-ranked
--- snapshot), so that lines never come from a stale snapshot of their invoice.
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _state_rank desc, _event_id desc nulls last
-        ) as snapshot_number
-
-    from source
-
-),
-
-invoices as (
-
-    select * from ranked where snapshot_number = 1
-
-),
-
 -- Stripe's `lines` is a list object: the line items are its `data`.
 lines as (
 
@@ -37,7 +16,7 @@ lines as (
         invoices.deleted,
         line.element as line
 
-    from invoices
+    from source as invoices
     {{ json_array_elements('invoices.lines', 'line', ['data']) }}
 
 ),

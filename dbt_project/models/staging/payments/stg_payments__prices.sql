@@ -11,21 +11,6 @@ source as (
 
 ),
 
--- One row per id after dlt's merge; should a table ever hold several snapshots of an
--- object, the one the loader ranks highest wins (the deleted one, else the newest).
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by _state_rank desc, _event_id desc nulls last
-        ) as snapshot_number
-
-    from source
-
-),
-
 renamed as (
 
     select
@@ -48,8 +33,7 @@ renamed as (
         coalesce(deleted, false) as is_deleted,
         created as created_at
 
-    from ranked
-    where snapshot_number = 1
+    from source
 
 )
 
