@@ -1,14 +1,14 @@
 {#-
     Conversion to the reporting currency (kpis.md "Conventions"): an amount converts at the
     FX rate of its event's date (invoice date, payment date, refund date, ...), the latest
-    earlier published rate when that day has none (int_fx_rate_periods holds each rate
-    until the next published day), and is flagged, never zero, when no rate converts it.
+    earlier published rate when that day has none (int_fx_daily_rates carries it to every
+    day), and is flagged, never zero, when no rate converts it.
     Rates are units per US dollar, so
 
         amount_reporting = amount / units_per_usd(currency) x units_per_usd(reporting)
 
     rounded half away from zero to cents once per row, exactly. Usage, in a model with a
-    CTE `fx_rates` reading int_payments_fx (one rate per currency and day, equality joins:
+    CTE `fx_rates` reading int_fx_daily_rates (one rate per currency and day, equality joins:
     the fast way on every engine):
 
         select
@@ -18,13 +18,10 @@
         from facts
         {{ fx_daily_rate_joins('fx_rates', 'facts.currency_code', 'facts.event_date', 'fx') }}
 
-    or with a CTE `fx_rates` reading int_fx_rate_periods (validity ranges) and
-    fx_rate_joins, same arguments: identical results, but each row is compared with every
-    rate of its currency (slow on PostgreSQL for large facts).
 -#}
 
 {#-
-    Two left joins on `rates` (a relation shaped as int_payments_fx: currency_code,
+    Two left joins on `rates` (a relation shaped as int_fx_daily_rates: currency_code,
     rate_date, units_per_usd): `<alias>` is the rate of `currency_column` on `date_column`
     (a date), `<alias>_reporting` the reporting currency's rate that day. Unmatched rows
     keep null rates.
@@ -39,24 +36,8 @@
 {%- endmacro %}
 
 {#-
-    Two left joins on `rates` (a relation shaped as int_fx_rate_periods): `<alias>` is the
-    rate of `currency_column` valid on `date_column` (a date), `<alias>_reporting` the
-    reporting currency's rate on that day. Unmatched rows keep null rates.
--#}
-{% macro fx_rate_joins(rates, currency_column, date_column, alias) -%}
-    left join {{ rates }} as {{ alias }}
-        on {{ currency_column }} = {{ alias }}.currency_code
-        and {{ date_column }} >= {{ alias }}.valid_from
-        and ({{ date_column }} < {{ alias }}.valid_to or {{ alias }}.valid_to is null)
-    left join {{ rates }} as {{ alias }}_reporting
-        on {{ alias }}_reporting.currency_code = '{{ var("reporting_currency") }}'
-        and {{ date_column }} >= {{ alias }}_reporting.valid_from
-        and ({{ date_column }} < {{ alias }}_reporting.valid_to or {{ alias }}_reporting.valid_to is null)
-{%- endmacro %}
-
-{#-
     `amount` (an exact decimal, at most 6 decimals as type_source_amount) in the reporting
-    currency with the rates joined by fx_rate_joins under `alias`, as cents (type_money);
+    currency with the rates joined by fx_daily_rate_joins under `alias`, as cents (type_money);
     null when the amount or a rate is missing.
 
     Exact on every engine: DuckDB divides decimals as doubles, which would round a
@@ -88,7 +69,7 @@
     )
 {%- endmacro %}
 
-{#- True when `amount` is set but a rate to convert it is missing (see fx_rate_joins). -#}
+{#- True when `amount` is set but a rate to convert it is missing (see fx_daily_rate_joins). -#}
 {% macro is_missing_fx_rate(amount, alias) -%}
     (
         {{ amount }} is not null

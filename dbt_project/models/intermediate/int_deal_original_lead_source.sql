@@ -8,9 +8,7 @@
       the earliest contact is the one the deal was opened with.
     - Company: the deal's associated company (labeled, HubSpot's primary, first), else its
       primary contact's company.
-    - Original source of a contact or company: the earliest non-empty value in the history
-      of `lead_source` (a later overwrite does not count), else of `hs_analytics_source`,
-      else its current source (no history loaded). Values are trimmed and lower-cased.
+    - Original source of a contact or company: int_crm_original_lead_sources.
 -#}
 
 with
@@ -33,23 +31,8 @@ contacts as (
 
 ),
 
-companies as (
 
-    select * from {{ ref('stg_crm__companies') }}
 
-),
-
-contact_history as (
-
-    select * from {{ ref('stg_crm__contact_property_history') }}
-
-),
-
-company_history as (
-
-    select * from {{ ref('stg_crm__company_property_history') }}
-
-),
 
 deal_contact_links as (
 
@@ -134,92 +117,9 @@ ranked_companies as (
 
 ),
 
-contact_sources as (
+original_sources as (
 
-    select
-        contact_id,
-        {{ normalized_lead_source('property_value') }} as lead_source,
-        case when property_name = 'lead_source' then 1 else 2 end as property_rank,
-        changed_at
-
-    from contact_history
-    where property_name in ('lead_source', 'hs_analytics_source')
-        and {{ normalized_lead_source('property_value') }} is not null
-
-),
-
-ranked_contact_sources as (
-
-    select
-        contact_id,
-        lead_source,
-        row_number() over (
-            partition by contact_id
-            order by property_rank, changed_at nulls last, lead_source
-        ) as source_rank
-
-    from contact_sources
-
-),
-
-contact_original_sources as (
-
-    select
-        contacts.contact_id,
-        contacts.company_id,
-        coalesce(
-            ranked_contact_sources.lead_source,
-            {{ normalized_lead_source('contacts.lead_source') }}
-        ) as original_lead_source
-
-    from contacts
-    left join ranked_contact_sources
-        on contacts.contact_id = ranked_contact_sources.contact_id
-        and ranked_contact_sources.source_rank = 1
-
-),
-
-company_sources as (
-
-    select
-        company_id,
-        {{ normalized_lead_source('property_value') }} as lead_source,
-        case when property_name = 'lead_source' then 1 else 2 end as property_rank,
-        changed_at
-
-    from company_history
-    where property_name in ('lead_source', 'hs_analytics_source')
-        and {{ normalized_lead_source('property_value') }} is not null
-
-),
-
-ranked_company_sources as (
-
-    select
-        company_id,
-        lead_source,
-        row_number() over (
-            partition by company_id
-            order by property_rank, changed_at nulls last, lead_source
-        ) as source_rank
-
-    from company_sources
-
-),
-
-company_original_sources as (
-
-    select
-        companies.company_id,
-        coalesce(
-            ranked_company_sources.lead_source,
-            {{ normalized_lead_source('companies.lead_source') }}
-        ) as original_lead_source
-
-    from companies
-    left join ranked_company_sources
-        on companies.company_id = ranked_company_sources.company_id
-        and ranked_company_sources.source_rank = 1
+    select * from {{ ref('int_crm_original_lead_sources') }}
 
 ),
 
@@ -228,7 +128,7 @@ deal_parties as (
     select
         deals.deal_id,
         primary_contact.contact_id as primary_contact_id,
-        coalesce(deal_company.company_id, contact_source.company_id) as company_id,
+        coalesce(deal_company.company_id, contact.company_id) as company_id,
         contact_source.original_lead_source as contact_lead_source
 
     from deals
@@ -238,8 +138,11 @@ deal_parties as (
     left join ranked_companies as deal_company
         on deals.deal_id = deal_company.deal_id
         and deal_company.company_rank = 1
-    left join contact_original_sources as contact_source
-        on primary_contact.contact_id = contact_source.contact_id
+    left join contacts as contact
+        on primary_contact.contact_id = contact.contact_id
+    left join original_sources as contact_source
+        on contact_source.object_type = 'contact'
+        and primary_contact.contact_id = contact_source.object_id
 
 ),
 
@@ -263,8 +166,9 @@ final as (
         end as original_lead_source_basis
 
     from deal_parties
-    left join company_original_sources as company_source
-        on deal_parties.company_id = company_source.company_id
+    left join original_sources as company_source
+        on company_source.object_type = 'company'
+        and deal_parties.company_id = company_source.object_id
 
 )
 

@@ -20,7 +20,7 @@ charges as (
 
 fx_rates as (
 
-    select * from {{ ref('int_payments_fx') }}
+    select * from {{ ref('int_fx_daily_rates') }}
 
 ),
 

@@ -1,5 +1,3 @@
-{%- set reporting_currency = var('reporting_currency') -%}
-
 with
 
 deals as (
@@ -22,7 +20,7 @@ owners_at_close as (
 
 fx_rates as (
 
-    select * from {{ ref('int_fx_rate_periods') }}
+    select * from {{ ref('int_fx_daily_rates') }}
 
 ),
 
@@ -143,26 +141,6 @@ deal_facts as (
 
 ),
 
-deal_rates as (
-
-    select
-        deal_facts.*,
-        deal_rate.units_per_usd as deal_units_per_usd,
-        reporting_rate.units_per_usd as reporting_units_per_usd
-
-    from deal_facts
-    -- Bookings convert at the close day's rate (company time), the latest earlier if none.
-    left join fx_rates as deal_rate
-        on deal_facts.currency_code = deal_rate.currency_code
-        and deal_facts.close_date >= deal_rate.valid_from
-        and (deal_facts.close_date < deal_rate.valid_to or deal_rate.valid_to is null)
-    left join fx_rates as reporting_rate
-        on reporting_rate.currency_code = '{{ reporting_currency }}'
-        and deal_facts.close_date >= reporting_rate.valid_from
-        and (deal_facts.close_date < reporting_rate.valid_to or reporting_rate.valid_to is null)
-
-),
-
 converted as (
 
     select
@@ -181,24 +159,20 @@ converted as (
         is_won,
         is_lost,
         is_stage_unknown,
-        currency_code,
+        deal_facts.currency_code,
         amount,
         is_test_deal,
         is_archived,
-        -- Rounded to cents per deal, half away from zero, before any sum.
-        cast(round(
-            amount / deal_units_per_usd * reporting_units_per_usd, 2
-        ) as {{ type_money() }}) as amount_reporting,
-        amount is not null
-        and (deal_units_per_usd is null or reporting_units_per_usd is null) as is_missing_fx_rate,
+        -- At the close day's rate (company time), the latest earlier if none; rounded to
+        -- cents per deal, half away from zero, exactly, before any sum.
+        {{ convert_to_reporting('amount', 'fx') }} as amount_reporting,
+        {{ is_missing_fx_rate('amount', 'fx') }} as is_missing_fx_rate,
         case
             when is_won then {{ dbt.datediff('created_date', 'close_date', 'day') }}
         end as sales_cycle_days,
         deal_updated_at,
         amount_at_close,
-        cast(round(
-            amount_at_close / deal_units_per_usd * reporting_units_per_usd, 2
-        ) as {{ type_money() }}) as amount_at_close_reporting,
+        {{ convert_to_reporting('amount_at_close', 'fx') }} as amount_at_close_reporting,
         primary_contact_id,
         company_id,
         original_lead_source,
@@ -211,7 +185,8 @@ converted as (
         cast(coalesce(stages_skipped, 0) as integer) as stages_skipped,
         cast(highest_funnel_step as integer) as highest_funnel_step
 
-    from deal_rates
+    from deal_facts
+    {{ fx_daily_rate_joins('fx_rates', 'deal_facts.currency_code', 'deal_facts.close_date', 'fx') }}
 
 )
 

@@ -32,7 +32,7 @@ products as (
 
 fx_rates as (
 
-    select * from {{ ref('int_payments_fx') }}
+    select * from {{ ref('int_fx_daily_rates') }}
 
 ),
 

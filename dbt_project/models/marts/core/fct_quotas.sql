@@ -8,8 +8,6 @@
       interval of dim_rep that overlaps the month), as the rep's quota rolls up to it.
 -#}
 
-{%- set reporting_currency = var('reporting_currency') -%}
-
 with
 
 quotas as (
@@ -32,7 +30,7 @@ reps as (
 
 fx_rates as (
 
-    select * from {{ ref('int_fx_rate_periods') }}
+    select * from {{ ref('int_fx_daily_rates') }}
 
 ),
 
@@ -78,22 +76,17 @@ quota_rates as (
         quota_reps.*,
         month_teams.team_id,
         month_teams.team_name,
-        quota_rate.units_per_usd as quota_units_per_usd,
-        reporting_rate.units_per_usd as reporting_units_per_usd
+        -- At the month's first day's rate, the latest earlier if none; rounded to cents
+        -- per rep and month, half away from zero, exactly, before any sum.
+        {{ convert_to_reporting('quota_reps.quota_amount', 'fx') }} as quota_amount_reporting,
+        {{ is_missing_fx_rate('quota_reps.quota_amount', 'fx') }} as is_missing_fx_rate
 
     from quota_reps
     left join month_teams
         on quota_reps.rep_email = month_teams.rep_email
         and quota_reps.quota_month = month_teams.quota_month
         and month_teams.spell_rank = 1
-    left join fx_rates as quota_rate
-        on quota_reps.currency_code = quota_rate.currency_code
-        and quota_reps.quota_month >= quota_rate.valid_from
-        and (quota_reps.quota_month < quota_rate.valid_to or quota_rate.valid_to is null)
-    left join fx_rates as reporting_rate
-        on reporting_rate.currency_code = '{{ reporting_currency }}'
-        and quota_reps.quota_month >= reporting_rate.valid_from
-        and (quota_reps.quota_month < reporting_rate.valid_to or reporting_rate.valid_to is null)
+    {{ fx_daily_rate_joins('fx_rates', 'quota_reps.currency_code', 'quota_reps.quota_month', 'fx') }}
 
 ),
 
@@ -111,12 +104,8 @@ final as (
         team_name,
         currency_code,
         quota_amount,
-        -- Rounded to cents per rep and month, half away from zero, before any sum.
-        cast(round(
-            quota_amount / quota_units_per_usd * reporting_units_per_usd, 2
-        ) as {{ type_money() }}) as quota_amount_reporting,
-        quota_amount is not null
-        and (quota_units_per_usd is null or reporting_units_per_usd is null) as is_missing_fx_rate,
+        quota_amount_reporting,
+        is_missing_fx_rate,
         rep_id is null as is_rep_unknown
 
     from quota_rates

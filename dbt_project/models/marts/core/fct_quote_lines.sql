@@ -58,7 +58,7 @@ customer_identity as (
 
 fx_rates as (
 
-    select * from {{ ref('int_fx_rate_periods') }}
+    select * from {{ ref('int_fx_daily_rates') }}
 
 ),
 
@@ -208,7 +208,7 @@ final as (
         amounts.archived_at
 
     from amounts
-    {{ fx_rate_joins('fx_rates', 'amounts.currency_code', 'amounts.close_date', 'fx') }}
+    {{ fx_daily_rate_joins('fx_rates', 'amounts.currency_code', 'amounts.close_date', 'fx') }}
 
 )
 
