@@ -32,6 +32,9 @@ SYSTEM_PROPERTIES = {
     "hubspot_owner_id",
     "deal_currency_code",
     "hs_currency",
+    # References to other records (a disposition, a product): not free text either.
+    "hs_call_disposition",
+    "hs_product_id",
 }
 # Preferred when present, as the changes a sales team actually makes.
 PREFERRED_PROPERTIES = (
@@ -56,6 +59,14 @@ ENUMERATIONS = {
     ),
     "hs_task_status": ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED"),
     "hs_meeting_outcome": ("SCHEDULED", "COMPLETED", "RESCHEDULED", "NO_SHOW", "CANCELED"),
+    # HubSpot's closed sets: a change picks another member, never free text.
+    "hs_call_status": ("COMPLETED", "NO_ANSWER", "BUSY", "FAILED"),
+    "hs_call_direction": ("INBOUND", "OUTBOUND"),
+    "hs_email_direction": ("EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"),
+    "hs_email_status": ("SENT", "BOUNCED", "FAILED"),
+    "hs_task_type": ("CALL", "EMAIL", "TODO"),
+    "hs_quote_status": ("DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED"),
+    "dealtype": ("newbusiness", "existingbusiness"),
 }
 
 
