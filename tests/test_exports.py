@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingest.crm.objects import DEALS, OWNERS
+from ingest.crm.objects import DEALS, EMAILS, OWNERS
 from ingest.exports import read_export
 
 
@@ -83,3 +83,21 @@ def test_reject_ids_are_stable_across_reads_and_batches(tmp_path: Path) -> None:
     again_rows, again_rejects = read_all(path, OWNERS, batch_size=2)
     assert len(first_rows) == len(again_rows) == 5
     assert [r["reject_id"] for r in first_rejects] == [r["reject_id"] for r in again_rejects]
+
+
+def test_a_crm_email_with_malformed_headers_is_quarantined(tmp_path: Path) -> None:
+    """Staging parses `hs_email_headers` (a JSON document kept as text): a record whose
+    document is broken is rejected with its reason instead of failing the build."""
+    good = {"from": {"email": "a@example.com"}, "to": [{"email": "b@example.com"}]}
+    lines = [
+        {"id": "1", "properties": {"hs_email_headers": json.dumps(good)}},
+        {"id": "2", "properties": {"hs_email_headers": json.dumps(good) + " (updated)"}},
+        {"id": "3", "properties": {}},
+    ]
+    path = tmp_path / "emails.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (batch,) = read_export(path, EMAILS)
+    assert batch.rows.column("id").to_pylist() == ["1", "3"]
+    assert batch.rejects.column("reason").to_pylist() == [
+        "properties.hs_email_headers: not a JSON object: " + repr(json.dumps(good) + " (updated)")
+    ]

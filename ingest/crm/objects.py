@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from ingest.exports import TIMESTAMP, ObjectType, Validator
@@ -75,6 +76,13 @@ def _history_timestamps(obj: dict[str, Any]) -> str | None:
             if not isinstance(change, dict) or not _is_timestamp(change.get("timestamp")):
                 return f"propertiesWithHistory.{name}: entry without an ISO 8601 timestamp"
     return None
+
+
+def _is_json_object(value: Any) -> bool:
+    try:
+        return isinstance(orjson.loads(str(value)), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _numbers(*names: str) -> Validator:
@@ -156,7 +164,12 @@ MEETINGS = _crm_object(
 )
 NOTES = _crm_object("notes", _timestamps("hs_timestamp"))
 TASKS = _crm_object("tasks", _timestamps("hs_timestamp", "hs_task_completion_date"))
-EMAILS = _crm_object("emails", _timestamps("hs_timestamp"))
+# Staging reads the recipients out of the headers document kept as text.
+EMAILS = _crm_object(
+    "emails",
+    _timestamps("hs_timestamp"),
+    _property_rule(("hs_email_headers",), _is_json_object, "a JSON object"),
+)
 PRODUCTS = _crm_object(
     "products",
     _numbers(

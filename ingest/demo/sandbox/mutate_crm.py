@@ -35,6 +35,8 @@ SYSTEM_PROPERTIES = {
     # References to other records (a disposition, a product): not free text either.
     "hs_call_disposition",
     "hs_product_id",
+    # A JSON document kept as text.
+    "hs_email_headers",
 }
 # Preferred when present, as the changes a sales team actually makes.
 PREFERRED_PROPERTIES = (
@@ -65,7 +67,8 @@ ENUMERATIONS = {
     "hs_email_direction": ("EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"),
     "hs_email_status": ("SENT", "BOUNCED", "FAILED"),
     "hs_task_type": ("CALL", "EMAIL", "TODO"),
-    "hs_quote_status": ("DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED"),
+    "hs_status": ("DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED"),
+    "price_list": ("list", "partner", "enterprise"),
     "dealtype": ("newbusiness", "existingbusiness"),
 }
 
