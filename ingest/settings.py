@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,6 +87,9 @@ class Settings:
     reporting_currency: str = "USD"
     company_timezone: str = "Asia/Jakarta"
     fiscal_year_start_month: int = 1
+    # The day open items (receivables, overdue invoices, open pipeline) are reported as
+    # of; None: today in the company time zone.
+    as_of_date: date | None = None
     # Share of a source's records that may be quarantined before the load is failed.
     max_reject_rate: float = 0.05
     # DuckDB's memory while loading (it spills to disk beyond it); DuckDB syntax.
@@ -115,6 +119,7 @@ class Settings:
             reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
             company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
             fiscal_year_start_month=_month(env, "SALES_TRACKER_FISCAL_YEAR_START_MONTH"),
+            as_of_date=_date(env, "SALES_TRACKER_AS_OF_DATE"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
             duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "512MB"),
         )
@@ -150,6 +155,7 @@ class Settings:
             "reporting_currency": self.reporting_currency,
             "company_timezone": self.company_timezone,
             "fiscal_year_start_month": str(self.fiscal_year_start_month),
+            "as_of_date": self.as_of_date.isoformat() if self.as_of_date else "",
         }
 
     def describe(self) -> str:
@@ -181,6 +187,16 @@ def _month(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 12:
         raise SettingsError(f"{name} must be a month number 1-12, got {raw!r}")
     return int(raw)
+
+
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from error
 
 
 def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:

@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             from ingest.demo.world.org import REP_EMAIL_DOMAIN
+            from ingest.demo.world.scales import WORLD_LAST_DAY
 
             world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
             settings = Settings.from_env(
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 files_dir=world.files_dir,
                 company_email_domains=(REP_EMAIL_DOMAIN,),
                 warehouse_path=args.warehouse,
+                # The demo world stops at its last day: report open items as of it.
+                as_of_date=WORLD_LAST_DAY,
             )
         else:
             settings = Settings.from_env(

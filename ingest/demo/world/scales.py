@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,5 @@ SCALES = {
 WORLD_START = datetime(2024, 11, 1, tzinfo=UTC)
 WORLD_END = datetime(2026, 10, 31, 16, 59, 59, tzinfo=UTC)  # midnight in Jakarta
 COMPANY_TIMEZONE = "Asia/Jakarta"
+# The world's last day in company time: what its open items are reported as of.
+WORLD_LAST_DAY = date(2026, 10, 31)
