@@ -23,6 +23,13 @@ def hubspot_timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def to_hubspot_precision(moment: datetime) -> datetime:
+    """The instant as HubSpot records it: UTC, whole milliseconds (the truth computes
+    durations from what the CRM holds, not from the world's microseconds)."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 @dataclass(frozen=True)
 class Stage:
     stage_id: str

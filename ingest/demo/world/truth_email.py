@@ -73,7 +73,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.demo.files import write_csv
-from ingest.demo.hubspot import hubspot_timestamp
+from ingest.demo.hubspot import hubspot_timestamp, to_hubspot_precision
 from ingest.demo.mail import MailMessage
 from ingest.demo.world.accounts import Company
 from ingest.demo.world.activities import Activity
@@ -301,7 +301,7 @@ class EmailTruth:
         logged: dict[str, list[datetime]] = defaultdict(list)
         for activity in activities:
             if activity.kind in RESPONSE_ACTIVITY_KINDS:
-                logged[activity.contact_id].append(_to_millisecond(activity.at))
+                logged[activity.contact_id].append(to_hubspot_precision(activity.at))
         for contact in company.contacts:
             address = contact.email.lower()
             inbound_at = first_inbound.get(address)
@@ -363,11 +363,6 @@ class _Fact:
 
 def _local_date(moment: datetime) -> date:
     return moment.astimezone(_ZONE).date()
-
-
-def _to_millisecond(moment: datetime) -> datetime:
-    moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _parse(stamp: str) -> datetime:

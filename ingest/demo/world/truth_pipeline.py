@@ -87,6 +87,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.demo.files import write_csv
+from ingest.demo.hubspot import to_hubspot_precision
 from ingest.demo.world.accounts import Company, Contact, Deal
 from ingest.demo.world.fx import FxRates
 from ingest.demo.world.org import Org
@@ -283,9 +284,8 @@ class PipelineTruth:
                 continue  # the same stage written again: the stay goes on
             if stage_id in probability:
                 month = self.local_date(at).replace(day=1)
-                self.stays[(deal.pipeline_id, stage_id, month)].append(
-                    (at - entered) // _MICROSECOND
-                )
+                stay = to_hubspot_precision(at) - to_hubspot_precision(entered)
+                self.stays[(deal.pipeline_id, stage_id, month)].append(stay // _MICROSECOND)
             stage_id, entered = next_stage, at
 
     def _add_snapshots(self, deal: Deal) -> None:
