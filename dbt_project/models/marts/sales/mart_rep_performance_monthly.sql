@@ -1,8 +1,34 @@
+{#-
+    Sales results, activity and quota per rep and month (company time). A rep has a row
+    for every month in which they closed a deal, had a quota or logged an activity (a
+    call, a meeting or an email sent); counts and bookings are zero, not null, on a row
+    without such events. Deals are credited to their owner at close, at their amount as
+    it stood at the close (the "as of" rule of kpis.md).
+-#}
+
 with
 
 deals as (
 
     select * from {{ ref('fct_deals') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('fct_activities') }}
+
+),
+
+emails as (
+
+    select * from {{ ref('fct_emails') }}
+
+),
+
+quotas as (
+
+    select * from {{ ref('fct_quotas') }}
 
 ),
 
@@ -16,11 +42,12 @@ closed_deals as (
 
     select
         rep_id,
-        {{ month_start('close_date') }} as closed_month,
+        {{ month_start('close_date') }} as month_start_date,
         is_won,
         is_lost,
-        amount_reporting,
-        is_missing_fx_rate,
+        amount_at_close_reporting as amount_reporting,
+        amount_at_close is not null
+        and amount_at_close_reporting is null as is_missing_fx_rate,
         sales_cycle_days
 
     from deals
@@ -31,11 +58,140 @@ closed_deals as (
 
 ),
 
+activity_months as (
+
+    -- Calls and meetings count on their own day (counted_date); notes and tasks not here.
+    select
+        rep_id,
+        {{ month_start('counted_date') }} as month_start_date,
+        count(case when activity_type = 'call' then 1 end) as calls,
+        count(case when activity_type = 'meeting' then 1 end) as meetings
+
+    from activities
+    where activity_type in ('call', 'meeting')
+        and not is_archived
+        and rep_id is not null
+        and counted_date is not null
+    group by
+        rep_id,
+        {{ month_start('counted_date') }}
+
+),
+
+email_months as (
+
+    select
+        rep_id,
+        {{ month_start('sent_date') }} as month_start_date,
+        count(*) as emails_sent
+
+    from emails
+    where is_email_sent
+        and rep_id is not null
+        and sent_date is not null
+    group by
+        rep_id,
+        {{ month_start('sent_date') }}
+
+),
+
+quota_months as (
+
+    -- A rep listed under two addresses in one month: both quotas are theirs.
+    select
+        rep_id,
+        quota_month as month_start_date,
+        sum(quota_amount_reporting) as quota_amount,
+        count(case when is_missing_fx_rate then 1 end) as quotas_missing_fx_rate
+
+    from quotas
+    where rep_id is not null
+    group by
+        rep_id,
+        quota_month
+
+),
+
+rep_month_events as (
+
+    -- Every source of a rep-month as one stream, aggregated once below.
+    select
+        rep_id,
+        month_start_date,
+        is_won,
+        is_lost,
+        amount_reporting,
+        is_missing_fx_rate,
+        sales_cycle_days,
+        0 as calls,
+        0 as meetings,
+        0 as emails_sent,
+        cast(null as {{ type_money() }}) as quota_amount,
+        0 as quotas_missing_fx_rate
+
+    from closed_deals
+
+    union all
+
+    select
+        rep_id,
+        month_start_date,
+        false,
+        false,
+        null,
+        false,
+        null,
+        calls,
+        meetings,
+        0,
+        null,
+        0
+
+    from activity_months
+
+    union all
+
+    select
+        rep_id,
+        month_start_date,
+        false,
+        false,
+        null,
+        false,
+        null,
+        0,
+        0,
+        emails_sent,
+        null,
+        0
+
+    from email_months
+
+    union all
+
+    select
+        rep_id,
+        month_start_date,
+        false,
+        false,
+        null,
+        false,
+        null,
+        0,
+        0,
+        0,
+        quota_amount,
+        quotas_missing_fx_rate
+
+    from quota_months
+
+),
+
 monthly as (
 
     select
         rep_id,
-        closed_month,
+        month_start_date,
         sum(case when is_won then amount_reporting end) as won_amount,
         sum(case when is_lost then amount_reporting end) as lost_amount,
         count(case when is_won then 1 end) as deals_won,
@@ -44,10 +200,17 @@ monthly as (
         {{ mean_money('case when is_won then amount_reporting end') }} as avg_deal_size,
         {{ median_money('case when is_won then amount_reporting end') }} as median_deal_size,
         avg(case when is_won then sales_cycle_days end) as avg_sales_cycle,
-        {{ median('case when is_won then sales_cycle_days end') }} as median_sales_cycle
+        {{ median('case when is_won then sales_cycle_days end') }} as median_sales_cycle,
+        sum(calls) as calls,
+        sum(meetings) as meetings,
+        sum(emails_sent) as emails_sent,
+        sum(quota_amount) as quota_amount,
+        sum(quotas_missing_fx_rate) as quotas_missing_fx_rate
 
-    from closed_deals
-    group by rep_id, closed_month
+    from rep_month_events
+    group by
+        rep_id,
+        month_start_date
 
 ),
 
@@ -57,18 +220,18 @@ month_teams as (
     -- (the first dim_rep interval overlapping the month), as their quota rolls up to it.
     select
         monthly.rep_id,
-        monthly.closed_month,
+        monthly.month_start_date,
         reps.team_name,
         row_number() over (
-            partition by monthly.rep_id, monthly.closed_month
+            partition by monthly.rep_id, monthly.month_start_date
             order by reps.valid_from
         ) as spell_rank
 
     from monthly
     inner join reps
         on monthly.rep_id = reps.rep_id
-        and reps.valid_from < {{ dbt.dateadd('month', 1, 'monthly.closed_month') }}
-        and (reps.valid_to > monthly.closed_month or reps.valid_to is null)
+        and reps.valid_from < {{ dbt.dateadd('month', 1, 'monthly.month_start_date') }}
+        and (reps.valid_to > monthly.month_start_date or reps.valid_to is null)
 
 ),
 
@@ -84,10 +247,10 @@ final as (
             when month_teams.rep_id is not null then month_teams.team_name
             else current_reps.team_name
         end as team_name,
-        monthly.closed_month as month,
+        monthly.month_start_date as month,
         cast(coalesce(monthly.won_amount, 0) as {{ type_money() }}) as bookings_amount,
-        monthly.deals_won,
-        monthly.deals_lost,
+        cast(monthly.deals_won as integer) as deals_won,
+        cast(monthly.deals_lost as integer) as deals_lost,
         {{ safe_divide('monthly.deals_won', 'monthly.deals_won + monthly.deals_lost') }}
             as win_rate,
         {{ safe_divide(
@@ -98,7 +261,15 @@ final as (
         monthly.median_deal_size as median_deal_size_amount,
         cast(monthly.avg_sales_cycle as {{ type_ratio() }}) as avg_sales_cycle_days,
         cast(monthly.median_sales_cycle as {{ type_ratio() }}) as median_sales_cycle_days,
-        monthly.deals_missing_fx_rate
+        cast(monthly.calls as integer) as calls,
+        cast(monthly.meetings as integer) as meetings,
+        cast(monthly.emails_sent as integer) as emails_sent,
+        -- Null without a quota that month (sum of nulls); a quota of 0 stays 0.
+        cast(monthly.quota_amount as {{ type_money() }}) as quota_amount,
+        {{ safe_divide('coalesce(monthly.won_amount, 0)', 'monthly.quota_amount') }}
+            as quota_attainment,
+        cast(monthly.deals_missing_fx_rate as integer) as deals_missing_fx_rate,
+        cast(monthly.quotas_missing_fx_rate as integer) as quotas_missing_fx_rate
 
     from monthly
     left join reps as current_reps
@@ -106,7 +277,7 @@ final as (
         and current_reps.is_current
     left join month_teams
         on monthly.rep_id = month_teams.rep_id
-        and monthly.closed_month = month_teams.closed_month
+        and monthly.month_start_date = month_teams.month_start_date
         and month_teams.spell_rank = 1
 
 )
