@@ -17,15 +17,55 @@ select
     sum(deals_lost) as deals_lost
 from marts.mart_rep_performance_monthly
 group by month
+having sum(deals_won) + sum(deals_lost) > 0
 order by month
 """
 
+# The latest month anyone closed a deal in: the freshest complete picture of the team.
 TOP_REPS = """
-select rep_name, team_name, bookings_amount, deals_won, deals_lost, win_rate
+select
+    rep_name,
+    team_name,
+    bookings_amount,
+    quota_attainment,
+    deals_won,
+    deals_lost,
+    win_rate
 from marts.mart_rep_performance_monthly
-where month = (select max(month) from marts.mart_rep_performance_monthly)
-order by bookings_amount desc, rep_name
+where month = (
+    select max(month) from marts.mart_rep_performance_monthly where deals_won + deals_lost > 0
+)
+order by bookings_amount desc, quota_attainment desc, rep_name
 limit 5
+"""
+
+TOP_ATTAINMENT = """
+select
+    rep_name,
+    team_name,
+    quota_attainment,
+    bookings_amount,
+    quota_amount
+from marts.mart_rep_performance_monthly
+where month = (
+    select max(month) from marts.mart_rep_performance_monthly where deals_won + deals_lost > 0
+)
+    and quota_attainment is not null
+order by quota_attainment desc, rep_name
+limit 3
+"""
+
+LEAD_RESPONSE = """
+select response_minutes, response_business_minutes, answered_within_1h, answered_within_24h
+from marts.mart_lead_response
+"""
+
+OVERDUE = """
+select
+    count(*) as invoices,
+    sum(amount_due_amount) as amount_due_amount,
+    max(days_overdue) as oldest
+from marts.mart_payment_followup
 """
 
 
@@ -42,12 +82,59 @@ def kpi_summary(settings: Settings, source_names: list[str]) -> str:
             f"Bookings by month ({currency}, company time zone {settings.company_timezone})",
             _table(monthly, money=["bookings_amount"], ratio=["win_rate"]),
             "",
-            f"Top reps in {latest:%Y-%m}",
-            _table(top, money=["bookings_amount"], ratio=["win_rate"]),
+            f"Top reps in {latest:%Y-%m}, by bookings (attainment of the month's quota)",
+            _table(top, money=["bookings_amount"], ratio=["win_rate", "quota_attainment"]),
+            "",
+            f"Top reps in {latest:%Y-%m}, by quota attainment",
+            _table(
+                query(settings, TOP_ATTAINMENT),
+                money=["bookings_amount", "quota_amount"],
+                ratio=["quota_attainment"],
+            ),
+            "",
+            lead_response_summary(settings),
+            overdue_summary(settings, currency),
             "",
             quarantine_summary(settings, source_names),
         ]
     )
+
+
+def lead_response_summary(settings: Settings) -> str:
+    responses = query(settings, LEAD_RESPONSE)
+    if responses.empty:
+        return "Lead response: no first inbound emails from contacts (is the email source loaded?)."
+    answered = responses.dropna(subset=["response_minutes"])
+    if answered.empty:
+        return f"Lead response: {len(responses):,} first inbound emails, none answered."
+    calendar = answered["response_minutes"].astype(float).median()
+    business = answered["response_business_minutes"].astype(float).median()
+    within_1h = responses["answered_within_1h"].fillna(False).astype(bool).mean()
+    within_24h = responses["answered_within_24h"].fillna(False).astype(bool).mean()
+    return (
+        f"Lead response: median {_duration(calendar)} ({_duration(business)} of business "
+        f"hours) over {len(responses):,} first inbound emails; answered within 1 h "
+        f"{within_1h:.0%}, within 24 h {within_24h:.0%}."
+    )
+
+
+def overdue_summary(settings: Settings, currency: str) -> str:
+    overdue = query(settings, OVERDUE).iloc[0]
+    if not overdue["invoices"]:
+        return "Overdue invoices: none."
+    return (
+        f"Overdue invoices: {int(overdue['invoices']):,}, {overdue['amount_due_amount']:,.2f} "
+        f"{currency} due, the oldest {int(overdue['oldest']):,} days past due "
+        "(marts.mart_payment_followup)."
+    )
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
 
 
 def quarantine_summary(settings: Settings, source_names: list[str]) -> str:

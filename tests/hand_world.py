@@ -34,9 +34,15 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
 
 from ingest.demo.files import write_jsonl
 from ingest.demo.hubspot import Stage, deal_object, owner_object, pipeline_object
+from ingest.settings import Settings
+from orchestration.warehouse import query
 
 ANA, BEN, CY = "201", "202", "203"
 QUALIFIED, PROPOSAL, WON, LOST = "1001", "1002", "1003", "1004"
@@ -88,6 +94,41 @@ EXPECTED_MART = {
     ),
     (CY, "2026-01-01"): ("Beta", Decimal("0.00"), 0, 1, 0.0, 0.0, None, None, None, None),
 }
+
+REP_MONTHLY_COLUMNS = (
+    "team_name",
+    "bookings_amount",
+    "deals_won",
+    "deals_lost",
+    "win_rate",
+    "win_rate_by_amount",
+    "avg_deal_size_amount",
+    "median_deal_size_amount",
+    "avg_sales_cycle_days",
+    "median_sales_cycle_days",
+)
+
+
+def rep_performance_monthly(settings: Settings) -> dict[tuple[str, str], tuple[Any, ...]]:
+    frame = query(settings, "select * from marts.mart_rep_performance_monthly")
+    return {
+        (row["rep_id"], str(row["month"])[:10]): tuple(
+            None if pd.isna(row[column]) else row[column] for column in REP_MONTHLY_COLUMNS
+        )
+        for row in frame.to_dict("records")
+    }
+
+
+def assert_rows_match(actual: dict[Any, tuple], expected: dict[Any, tuple]) -> None:
+    """Same keys; exact decimals and integers, floats to 1e-9, nulls where expected."""
+    assert sorted(actual) == sorted(expected)
+    for key, expected_row in expected.items():
+        for column, got, want in zip(REP_MONTHLY_COLUMNS, actual[key], expected_row, strict=True):
+            if isinstance(want, float):
+                assert got == pytest.approx(want, abs=1e-9), (key, column)
+            else:
+                assert got == want, (key, column, got, want)
+
 
 MALFORMED_DEAL_LINES = [
     json.dumps({"properties": {"dealname": "no id", "amount": "10"}}),

@@ -2,23 +2,54 @@
 
 from __future__ import annotations
 
+import csv
+import statistics
+from decimal import Decimal
 from pathlib import Path
 
 from ingest.demo.world import generate_world
 from tests.cli_support import cli_env, run_cli, world_sources
+from tests.conftest import CliDemo
 
 
-def test_demo_exits_0_and_prints_the_kpi_summary(tmp_path: Path) -> None:
-    args = ["demo", "--out", str(tmp_path / "demo"), "--warehouse", str(tmp_path / "sales.duckdb")]
-    completed = run_cli(args, cli_env(tmp_path / "dagster_home"))
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    out = completed.stdout
+def test_demo_exits_0_and_prints_the_kpi_summary(cli_demo: CliDemo) -> None:
+    out = cli_demo.completed.stdout
     assert "daily_refresh succeeded" in out
     assert "Bookings by month (USD, company time zone Asia/Jakarta)" in out
-    assert "Top reps in 2026-10" in out
+    assert "Top reps in 2026-10, by bookings" in out
+    assert "Lead response: median " in out and "Overdue invoices: " in out
     for source in ("crm", "payments", "email", "files"):
         assert f"Quarantined {source} records: none." in out
-    assert (tmp_path / "sales.duckdb").exists()
+    assert cli_demo.settings.warehouse_path.exists()
+
+
+def test_demo_summary_agrees_with_the_ground_truth(cli_demo: CliDemo) -> None:
+    out = cli_demo.completed.stdout
+    expected = cli_demo.world / "expected"
+    last_month = [
+        row
+        for row in truth_rows(expected, "rep_performance_monthly")
+        if row["month"] == "2026-10-01"
+    ]
+    best = max(last_month, key=lambda row: Decimal(row["bookings_amount"]))
+    top_table = out.split("Top reps in 2026-10, by bookings")[1].split("\n\n")[0]
+    assert f"{Decimal(best['bookings_amount']):,.2f}" in top_table.splitlines()[2]
+
+    followup = truth_rows(expected, "payment_followup")
+    due = sum(Decimal(row["amount_due_amount"]) for row in followup)
+    assert f"Overdue invoices: {len(followup):,}, {due:,.2f} USD due" in out
+
+    answered = sorted(
+        float(row["response_minutes"])
+        for row in truth_rows(expected, "lead_response")
+        if row["response_minutes"]
+    )
+    assert f"Lead response: median {statistics.median(answered) / 60:.1f} h" in out
+
+
+def truth_rows(expected: Path, name: str) -> list[dict[str, str]]:
+    with (expected / f"{name}.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def test_ingest_loads_every_source_and_counts_the_quarantine(tmp_path: Path) -> None:

@@ -10,8 +10,12 @@ from ingest.settings import Settings
 from orchestration.runner import failure_report, run_daily_refresh
 from orchestration.warehouse import query
 from tests.conftest import scratch_settings
-from tests.hand_world import EXPECTED_MART, write_hand_world
-from tests.marts import assert_rows_match, rep_performance_monthly
+from tests.hand_world import (
+    EXPECTED_MART,
+    assert_rows_match,
+    rep_performance_monthly,
+    write_hand_world,
+)
 
 RAW_TABLES = ("owners", "deals", "deal_pipelines", "rejects")
 

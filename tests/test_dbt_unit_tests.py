@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingest.settings import DBT_PROJECT_DIR, Settings
+from tests.conftest import DemoWarehouses
 
 pytestmark = pytest.mark.postgres
 
@@ -40,8 +41,8 @@ def dbt_unit_tests(settings: Settings, scratch: Path) -> subprocess.CompletedPro
 
 
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
-def test_dbt_unit_tests_pass(demo_warehouses, target: str, tmp_path: Path) -> None:
-    settings = dict(zip(("duckdb", "postgres"), demo_warehouses, strict=True))[target]
+def test_dbt_unit_tests_pass(demo_warehouses: DemoWarehouses, target: str, tmp_path: Path) -> None:
+    settings = getattr(demo_warehouses, target)
     completed = dbt_unit_tests(settings, tmp_path)
     assert completed.returncode == 0, completed.stdout[-6000:]
     # The suite is not empty: the minor-units, eNPS and recipients cases at least.

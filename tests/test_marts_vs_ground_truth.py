@@ -1,64 +1,37 @@
-"""The marts, built by the real pipeline from the demo world, held against its ground truth.
+"""Every mart, built by the real pipeline from the demo world, held against its ground truth.
 
 The ground truth is computed by the generator from its own facts (ingest/demo/world/
-truth.py), never from the exports or through SQL.
+truth*.py), never from the exports or through SQL. Scale xs runs every source through
+the daily_refresh job; scale s is the warehouse `sales-tracker demo` builds.
 """
 
 from __future__ import annotations
 
-import csv
-from decimal import Decimal
-
 import pytest
 
-from ingest.demo.world import generate_world
-from orchestration.runner import failure_report, run_daily_refresh
-from tests.conftest import scratch_settings
-from tests.marts import REP_MONTHLY_COLUMNS, rep_performance_monthly
+from tests.conftest import CliDemo, DemoWarehouses
+from tests.marts import MARTS, MartTruth, mismatches
 
-MONEY = {"bookings_amount", "avg_deal_size_amount", "median_deal_size_amount"}
-COUNTS = {"deals_won", "deals_lost"}
+SHOWN = 20
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory):
-    tmp_path = tmp_path_factory.mktemp("ground_truth")
-    world = generate_world(tmp_path / "world", "s", seed=7)
-    settings = scratch_settings(tmp_path, crm_export_dir=world.crm_dir, files_dir=world.files_dir)
-    result = run_daily_refresh(settings)
-    assert result.success, failure_report(result)
-    return world, settings
+def assert_equals_the_truth(problems: list[str]) -> None:
+    assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:SHOWN])
 
 
-def expected_rep_months(world) -> dict[tuple[str, str], dict[str, str]]:
-    with (world.folder / "expected" / "rep_performance_monthly.csv").open() as handle:
-        return {
-            (row["rep_id"], row["month"]): row
-            for row in csv.DictReader(handle)
-            if int(row["deals_won"]) + int(row["deals_lost"])
-        }
+@pytest.mark.parametrize("spec", MARTS, ids=lambda spec: spec.mart)
+def test_mart_equals_the_truth_at_xs(demo_warehouses: DemoWarehouses, spec: MartTruth) -> None:
+    assert_equals_the_truth(
+        mismatches(demo_warehouses.duckdb, spec, demo_warehouses.world.folder / "expected")
+    )
 
 
-def test_rep_performance_monthly_matches_the_ground_truth(demo_run) -> None:
-    world, settings = demo_run
-    expected = expected_rep_months(world)
-    actual = rep_performance_monthly(settings)
-    assert len(expected) > 500
-    assert sorted(actual) == sorted(expected)
-    mismatches = []
-    for key, row in expected.items():
-        for column, got in zip(REP_MONTHLY_COLUMNS, actual[key], strict=True):
-            if column == "team_name":
-                continue
-            want = row[column]
-            if want == "":
-                ok = got is None
-            elif column in MONEY:
-                ok = got == Decimal(want)
-            elif column in COUNTS:
-                ok = got == int(want)
-            else:
-                ok = got == pytest.approx(float(want), abs=1e-9)
-            if not ok:
-                mismatches.append((key, column, got, want))
-    assert mismatches == []
+@pytest.mark.parametrize("spec", MARTS, ids=lambda spec: spec.mart)
+def test_mart_equals_the_truth_at_s(cli_demo: CliDemo, spec: MartTruth) -> None:
+    assert_equals_the_truth(mismatches(cli_demo.settings, spec, cli_demo.world / "expected"))
+
+
+def test_the_truth_is_not_trivial(cli_demo: CliDemo) -> None:
+    """Each truth has rows at s, so no mart passes by both sides being empty."""
+    for spec in MARTS:
+        assert spec.truth(cli_demo.world / "expected"), spec.mart

@@ -1,35 +1,44 @@
-"""The same slice on a real PostgreSQL server gives the same mart."""
+"""The PostgreSQL target, chosen from the environment as a deployment sets it, on the xs
+demo world: every dbt relation equals DuckDB's (tests/test_cross_target_parity.py) and
+the same malformed records are quarantined, none lost."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from ingest.exports import REJECTS_TABLE
+from ingest.pipeline import raw_dataset
 from ingest.settings import Settings
-from orchestration.runner import failure_report, run_daily_refresh
-from orchestration.warehouse import query
-from tests.hand_world import EXPECTED_MART, write_hand_world
-from tests.marts import assert_rows_match, rep_performance_monthly
-from tests.postgres_server import PostgresServer
+from orchestration.warehouse import query, table_exists
+from tests.conftest import DemoWarehouses
 
 pytestmark = pytest.mark.postgres
 
+SOURCES = ("crm", "payments", "email", "files")
 
-def test_hand_world_on_postgres_matches_the_hand_worked_kpis(
-    tmp_path: Path, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+
+def rejects_by_object_type(settings: Settings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for source in SOURCES:
+        dataset = raw_dataset(source)
+        if table_exists(settings, dataset, REJECTS_TABLE):
+            frame = query(
+                settings,
+                f"select object_type, count(*) as n from {dataset}.{REJECTS_TABLE} "
+                "group by object_type",
+            )
+            counts.update({kind: int(n) for kind, n in frame.itertuples(index=False)})
+    return counts
+
+
+def test_postgres_quarantines_every_malformed_record_as_duckdb_does(
+    demo_warehouses: DemoWarehouses,
 ) -> None:
-    # dbt reads its postgres target from the environment, as a deployment would set it.
-    for name, value in postgres_server.env().items():
-        monkeypatch.setenv(name, value)
-    export = write_hand_world(tmp_path / "crm", with_malformed=True)
-    settings = Settings.from_env(
-        crm_export_dir=export, warehouse_path=tmp_path / "unused.duckdb", max_reject_rate=0.25
-    )
-    assert settings.target == "postgres"
-
-    result = run_daily_refresh(settings)
-    assert result.success, failure_report(result)
-    assert_rows_match(rep_performance_monthly(settings), EXPECTED_MART)
-    assert query(settings, "select count(*) as n from raw_crm.rejects")["n"].iloc[0] == 2
-    assert not (tmp_path / "unused.duckdb").exists()
+    postgres = demo_warehouses.postgres
+    assert postgres.target == "postgres"
+    assert demo_warehouses.world.dirty_counts, "the world has malformed records to catch"
+    on_postgres = rejects_by_object_type(postgres)
+    assert on_postgres == demo_warehouses.world.dirty_counts
+    assert rejects_by_object_type(demo_warehouses.duckdb) == on_postgres
+    # Nothing was written to the DuckDB file the settings would default to.
+    assert not postgres.warehouse_path.exists()
