@@ -160,14 +160,10 @@ with_owner as (
         open_stage_days.pipeline_id,
         open_stage_days.stage_id,
         owner_days.owner_id,
-        case
-            when owner_days.from_date > open_stage_days.from_date then owner_days.from_date
-            else open_stage_days.from_date
-        end as from_date,
-        case
-            when owner_days.to_date < open_stage_days.to_date then owner_days.to_date
-            else open_stage_days.to_date
-        end as to_date
+        -- The overlap of the two ranges; greatest and least skip a null (no match), as
+        -- PostgreSQL and DuckDB both do, leaving the left range.
+        greatest(open_stage_days.from_date, owner_days.from_date) as from_date,
+        least(open_stage_days.to_date, owner_days.to_date) as to_date
 
     from open_stage_days
     left join owner_days
@@ -187,14 +183,8 @@ with_amount as (
         with_owner.owner_id,
         amount_days.deal_id is not null as has_amount_history,
         amount_days.amount,
-        case
-            when amount_days.from_date > with_owner.from_date then amount_days.from_date
-            else with_owner.from_date
-        end as from_date,
-        case
-            when amount_days.to_date < with_owner.to_date then amount_days.to_date
-            else with_owner.to_date
-        end as to_date
+        greatest(with_owner.from_date, amount_days.from_date) as from_date,
+        least(with_owner.to_date, amount_days.to_date) as to_date
 
     from with_owner
     left join amount_days
@@ -218,14 +208,8 @@ deal_states as (
             else counted_deals.amount
         end as amount,
         coalesce(currency_days.currency_code, counted_deals.currency_code) as currency_code,
-        case
-            when currency_days.from_date > with_amount.from_date then currency_days.from_date
-            else with_amount.from_date
-        end as from_date,
-        case
-            when currency_days.to_date < with_amount.to_date then currency_days.to_date
-            else with_amount.to_date
-        end as to_date
+        greatest(with_amount.from_date, currency_days.from_date) as from_date,
+        least(with_amount.to_date, currency_days.to_date) as to_date
 
     from with_amount
     inner join counted_deals
