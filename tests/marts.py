@@ -24,7 +24,7 @@ from ingest.settings import Settings
 from orchestration.warehouse import query
 
 Row = dict[str, str]
-FLOAT_SUFFIXES = ("_rate", "_attainment", "_days", "_minutes", "_days_in_stage")
+FLOAT_SUFFIXES = ("_rate", "_attainment", "_coverage", "_days", "_minutes", "_days_in_stage")
 TOLERANCE = 1e-9
 
 
@@ -85,7 +85,37 @@ def rep_monthly_truth(expected: Path) -> list[Row]:
     for row in rows:
         for column in ("calls", "meetings", "emails_sent"):
             row.setdefault(column, "0")
+    # Discount depth and the email reply rate live on the same rows; a rep month absent
+    # from their truth had no won deal with line items, no outbound thread: counts and
+    # line sums 0 (as bookings are), rates empty (0 / 0).
+    for name, absent in (
+        ("discount_depth", DISCOUNT_DEPTH_ABSENT),
+        ("email_reply_rate_monthly", REPLY_RATE_ABSENT),
+    ):
+        extra = {(row["rep_id"], row["month"]): row for row in read_truth(name)(expected)}
+        for row in rows:
+            found = extra.pop((row["rep_id"], row["month"]), absent)
+            row.update({k: v for k, v in found.items() if k not in ("rep_id", "month")})
+        # Every such month is a month with a won deal or an email sent, hence a row.
+        rows += [
+            dict.fromkeys(columns, "") | {"rep_id": key[0], "month": key[1], **values}
+            for key, values in extra.items()
+        ]
     return rows
+
+
+DISCOUNT_DEPTH_ABSENT = {
+    "deals_won_with_lines": "0",
+    "line_net_amount": "0",
+    "line_list_amount": "0",
+    "discount_depth_rate": "",
+}
+REPLY_RATE_ABSENT = {"outbound_threads": "0", "replied_threads": "0", "email_reply_rate": ""}
+
+
+def months_from_first_in(rows: list[Row]) -> str:
+    """The months the truth computes: the generator's world starts at its first one."""
+    return f"month >= cast('{min(row['month'] for row in rows)}' as date)"
 
 
 def snapshot_dates_in(rows: list[Row]) -> str:
@@ -124,6 +154,18 @@ MARTS = (
     MartTruth("mart_ar_aging", ("snapshot_date", "customer_id"), read_truth("ar_aging")),
     MartTruth("mart_payment_followup", ("invoice_id",), read_truth("payment_followup")),
     MartTruth("mart_revenue_monthly", ("month",), read_truth("revenue_monthly")),
+    MartTruth(
+        "mart_rep_attainment_quarterly",
+        ("rep_id", "quarter"),
+        read_truth("rep_attainment_quarterly"),
+    ),
+    MartTruth(
+        "mart_pipeline_coverage_monthly",
+        ("rep_id", "month"),
+        read_truth("pipeline_coverage_monthly"),
+        scope=months_from_first_in,
+    ),
+    MartTruth("mart_lead_conversion_monthly", ("month",), read_truth("lead_conversion_monthly")),
     MartTruth(
         "mart_reconciliation", ("issue", "deal_id", "invoice_id"), read_truth("reconciliation")
     ),

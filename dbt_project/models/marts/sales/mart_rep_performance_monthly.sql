@@ -3,7 +3,9 @@
     for every month in which they closed a deal, had a quota or logged an activity (a
     call, a meeting or an email sent); counts and bookings are zero, not null, on a row
     without such events. Deals are credited to their owner at close, at their amount as
-    it stood at the close (the "as of" rule of kpis.md).
+    it stood at the close (the "as of" rule of kpis.md). Discount depth reads the CRM line
+    items of the month's won deals; the email reply rate the outbound threads the rep
+    started in the month (int_email_threads), which are also emails sent.
 -#}
 
 with
@@ -35,6 +37,18 @@ quotas as (
 reps as (
 
     select * from {{ ref('dim_rep') }}
+
+),
+
+quote_lines as (
+
+    select * from {{ ref('fct_quote_lines') }}
+
+),
+
+email_threads as (
+
+    select * from {{ ref('int_email_threads') }}
 
 ),
 
@@ -112,6 +126,49 @@ quota_months as (
 
 ),
 
+lined_won_deals as (
+
+    -- One row per won deal with line items: its lines summed, each already in cents.
+    select
+        deals.rep_id,
+        {{ month_start('deals.close_date') }} as month_start_date,
+        sum(quote_lines.net_amount_reporting) as line_net_amount,
+        sum(quote_lines.list_amount_reporting) as line_list_amount
+
+    from quote_lines
+    inner join deals
+        on quote_lines.deal_id = deals.deal_id
+    where deals.is_won
+        and not deals.is_archived
+        and not deals.is_test_deal
+        and not quote_lines.is_archived
+        and deals.rep_id is not null
+    group by
+        deals.rep_id,
+        {{ month_start('deals.close_date') }},
+        deals.deal_id
+
+),
+
+outbound_thread_months as (
+
+    -- A thread started by the rep's outbound root counts in the root's month.
+    select
+        root_sender_rep_id as rep_id,
+        {{ month_start(company_date('root_sent_at')) }} as month_start_date,
+        count(*) as outbound_threads,
+        count(case when is_replied_outbound_thread then 1 end) as replied_threads
+
+    from email_threads
+    where is_thread_root
+        and is_outbound_thread
+        and root_sender_rep_id is not null
+    group by
+        root_sender_rep_id,
+        {{ month_start(company_date('root_sent_at')) }}
+
+),
+
 rep_month_events as (
 
     -- Every source of a rep-month as one stream, aggregated once below.
@@ -127,7 +184,12 @@ rep_month_events as (
         0 as meetings,
         0 as emails_sent,
         cast(null as {{ type_money() }}) as quota_amount,
-        0 as quotas_missing_fx_rate
+        0 as quotas_missing_fx_rate,
+        0 as deals_won_with_lines,
+        cast(null as {{ type_money() }}) as line_net_amount,
+        cast(null as {{ type_money() }}) as line_list_amount,
+        0 as outbound_threads,
+        0 as replied_threads
 
     from closed_deals
 
@@ -145,6 +207,11 @@ rep_month_events as (
         meetings,
         0,
         null,
+        0,
+        0,
+        null,
+        null,
+        0,
         0
 
     from activity_months
@@ -163,6 +230,11 @@ rep_month_events as (
         0,
         emails_sent,
         null,
+        0,
+        0,
+        null,
+        null,
+        0,
         0
 
     from email_months
@@ -181,9 +253,60 @@ rep_month_events as (
         0,
         0,
         quota_amount,
-        quotas_missing_fx_rate
+        quotas_missing_fx_rate,
+        0,
+        null,
+        null,
+        0,
+        0
 
     from quota_months
+
+    union all
+
+    select
+        rep_id,
+        month_start_date,
+        false,
+        false,
+        null,
+        false,
+        null,
+        0,
+        0,
+        0,
+        null,
+        0,
+        1,
+        line_net_amount,
+        line_list_amount,
+        0,
+        0
+
+    from lined_won_deals
+
+    union all
+
+    select
+        rep_id,
+        month_start_date,
+        false,
+        false,
+        null,
+        false,
+        null,
+        0,
+        0,
+        0,
+        null,
+        0,
+        0,
+        null,
+        null,
+        outbound_threads,
+        replied_threads
+
+    from outbound_thread_months
 
 ),
 
@@ -205,7 +328,12 @@ monthly as (
         sum(meetings) as meetings,
         sum(emails_sent) as emails_sent,
         sum(quota_amount) as quota_amount,
-        sum(quotas_missing_fx_rate) as quotas_missing_fx_rate
+        sum(quotas_missing_fx_rate) as quotas_missing_fx_rate,
+        sum(deals_won_with_lines) as deals_won_with_lines,
+        sum(line_net_amount) as line_net_amount,
+        sum(line_list_amount) as line_list_amount,
+        sum(outbound_threads) as outbound_threads,
+        sum(replied_threads) as replied_threads
 
     from rep_month_events
     group by
@@ -269,7 +397,17 @@ final as (
         {{ safe_divide('coalesce(monthly.won_amount, 0)', 'monthly.quota_amount') }}
             as quota_attainment,
         cast(monthly.deals_missing_fx_rate as integer) as deals_missing_fx_rate,
-        cast(monthly.quotas_missing_fx_rate as integer) as quotas_missing_fx_rate
+        cast(monthly.quotas_missing_fx_rate as integer) as quotas_missing_fx_rate,
+        cast(monthly.deals_won_with_lines as integer) as deals_won_with_lines,
+        cast(coalesce(monthly.line_net_amount, 0) as {{ type_money() }}) as line_net_amount,
+        cast(coalesce(monthly.line_list_amount, 0) as {{ type_money() }}) as line_list_amount,
+        -- Null without lines at a list price (0 / 0).
+        1 - {{ safe_divide('monthly.line_net_amount', 'monthly.line_list_amount') }}
+            as discount_depth_rate,
+        cast(monthly.outbound_threads as integer) as outbound_threads,
+        cast(monthly.replied_threads as integer) as replied_threads,
+        {{ safe_divide('monthly.replied_threads', 'monthly.outbound_threads') }}
+            as email_reply_rate
 
     from monthly
     left join reps as current_reps
