@@ -2,10 +2,7 @@
     Each deal's primary contact, company and original lead source (kpis.md "bookings by
     source"): the earliest source of its primary contact, else its company's, else
     `unknown`.
-    - Primary contact: of the contacts associated with the deal (either direction), a
-      labeled association before an `..._unlabeled` one, then the earliest-created
-      contact, then the lowest id. HubSpot's deal-to-contact link carries no primary flag;
-      the earliest contact is the one the deal was opened with.
+    - Primary contact: int_deal_contacts.
     - Company: the deal's associated company (labeled, HubSpot's primary, first), else its
       primary contact's company.
     - Original source of a contact or company: int_crm_original_lead_sources.
@@ -31,49 +28,9 @@ contacts as (
 
 ),
 
+deal_contacts as (
 
-
-
-deal_contact_links as (
-
-    select
-        from_id as deal_id,
-        to_id as contact_id,
-        association_type
-
-    from associations
-    where from_object_type = 'deals'
-        and to_object_type = 'contacts'
-
-    union all
-
-    select
-        to_id as deal_id,
-        from_id as contact_id,
-        association_type
-
-    from associations
-    where from_object_type = 'contacts'
-        and to_object_type = 'deals'
-
-),
-
-ranked_contacts as (
-
-    select
-        deal_contact_links.deal_id,
-        deal_contact_links.contact_id,
-        row_number() over (
-            partition by deal_contact_links.deal_id
-            order by
-                case when deal_contact_links.association_type like '%unlabeled%' then 1 else 0 end,
-                contacts.contact_created_at nulls last,
-                deal_contact_links.contact_id
-        ) as contact_rank
-
-    from deal_contact_links
-    left join contacts
-        on deal_contact_links.contact_id = contacts.contact_id
+    select * from {{ ref('int_deal_contacts') }}
 
 ),
 
@@ -132,9 +89,9 @@ deal_parties as (
         contact_source.original_lead_source as contact_lead_source
 
     from deals
-    left join ranked_contacts as primary_contact
+    left join deal_contacts as primary_contact
         on deals.deal_id = primary_contact.deal_id
-        and primary_contact.contact_rank = 1
+        and primary_contact.is_primary_contact
     left join ranked_companies as deal_company
         on deals.deal_id = deal_company.deal_id
         and deal_company.company_rank = 1

@@ -1,25 +1,17 @@
 -- Floor of mart_lead_conversion_monthly: month of contact creation (Asia/Jakarta), straight
--- from staging. A deal's primary contact: of its associated contacts (either direction), a
--- labeled link first, then the earliest-created contact, then the lowest id.
+-- from staging. Every contact associated with a deal (either direction) may convert.
 with
 links as (
-    select from_id as deal_id, to_id as contact_id, association_type
+    select from_id as deal_id, to_id as contact_id
     from staging.stg_crm__associations where from_object_type = 'deals' and to_object_type = 'contacts'
     union all
-    select to_id, from_id, association_type
+    select to_id, from_id
     from staging.stg_crm__associations where from_object_type = 'contacts' and to_object_type = 'deals'
-),
-primary_contacts as (
-    select l.deal_id, arg_min(l.contact_id, (l.association_type like '%unlabeled%',
-                                             coalesce(c.contact_created_at, 'infinity'::timestamptz),
-                                             l.contact_id)) as contact_id
-    from links l left join staging.stg_crm__contacts c using (contact_id)
-    group by l.deal_id
 ),
 converted as (
     select distinct c.contact_id
     from staging.stg_crm__contacts c
-    join primary_contacts p on p.contact_id = c.contact_id
+    join links p on p.contact_id = c.contact_id
     join staging.stg_crm__deals d on d.deal_id = p.deal_id
     where not d.is_test_deal and not d.is_archived
       and d.deal_created_at >= c.contact_created_at

@@ -1,10 +1,10 @@
 {#-
     Lead-to-deal conversion per month of lead creation (company time, kpis.md "lead-to-deal
-    conversion"): of the contacts created in the month, those that are the primary contact
-    of a deal created at or after the contact and at most 90 days later. Deals reach
-    contacts through primary_contact_id only, as the CRM export associates them; test and
-    archived deals convert no one. The latest months are immature: a lead created less
-    than 90 days before as_of_date() may still convert (is_mature).
+    conversion"): of the contacts created in the month, those associated with a deal
+    created at or after the contact and at most 90 days later. Any associated contact
+    converts, not only the deal's primary one; test and archived deals convert no one. The
+    latest months are immature: a lead created less than 90 days before as_of_date() may
+    still convert (is_mature).
 -#}
 
 {%- set window_days = 90 -%}
@@ -23,18 +23,24 @@ deals as (
 
 ),
 
+deal_contacts as (
+
+    select * from {{ ref('int_deal_contacts') }}
+
+),
+
 counted_deals as (
 
     select
-        deal_id,
-        primary_contact_id,
-        deal_created_at
+        deal_contacts.contact_id,
+        deals.deal_created_at
 
     from deals
-    where not is_test_deal
-        and not is_archived
-        and primary_contact_id is not null
-        and deal_created_at is not null
+    inner join deal_contacts
+        on deals.deal_id = deal_contacts.deal_id
+    where not deals.is_test_deal
+        and not deals.is_archived
+        and deals.deal_created_at is not null
 
 ),
 
@@ -45,7 +51,7 @@ converted_contacts as (
 
     from contacts
     inner join counted_deals
-        on contacts.contact_id = counted_deals.primary_contact_id
+        on contacts.contact_id = counted_deals.contact_id
         and counted_deals.deal_created_at >= contacts.created_at
         and counted_deals.deal_created_at
             <= {{ dbt.dateadd('day', window_days, 'contacts.created_at') }}
