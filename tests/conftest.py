@@ -18,6 +18,19 @@ from tests.cli_support import cli_env, run_cli
 from tests.postgres_server import PostgresServer, find_server_binaries, running_postgres
 
 
+# Tests sharing a session-wide warehouse run on one xdist worker (`make test` runs
+# `pytest --dist loadgroup`), so each warehouse is built once, not once per worker.
+SHARED_WAREHOUSE_GROUPS = {"demo_warehouses": "xs_demo_world", "cli_demo": "s_cli_demo"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in SHARED_WAREHOUSE_GROUPS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 def scratch_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings isolated from the caller's environment, writing under ``tmp_path``."""
     return Settings.from_env(
