@@ -17,7 +17,6 @@ from orchestration.runner import failure_report, run_daily_refresh
 from tests.cli_support import cli_env, run_cli
 from tests.postgres_server import PostgresServer, find_server_binaries, running_postgres
 
-
 # Tests sharing a session-wide warehouse run on one xdist worker (`make test` runs
 # `pytest --dist loadgroup`), so each warehouse is built once, not once per worker.
 SHARED_WAREHOUSE_GROUPS = {"demo_warehouses": "xs_demo_world", "cli_demo": "s_cli_demo"}
