@@ -72,6 +72,28 @@ closed_deals as (
 
 ),
 
+deal_months as (
+
+    select
+        rep_id,
+        month_start_date,
+        sum(case when is_won then amount_reporting end) as won_amount,
+        sum(case when is_lost then amount_reporting end) as lost_amount,
+        count(case when is_won then 1 end) as deals_won,
+        count(case when is_lost then 1 end) as deals_lost,
+        count(case when is_missing_fx_rate then 1 end) as deals_missing_fx_rate,
+        {{ mean_money('case when is_won then amount_reporting end') }} as avg_deal_size,
+        {{ median_money('case when is_won then amount_reporting end') }} as median_deal_size,
+        avg(case when is_won then sales_cycle_days end) as avg_sales_cycle,
+        {{ median('case when is_won then sales_cycle_days end') }} as median_sales_cycle
+
+    from closed_deals
+    group by
+        rep_id,
+        month_start_date
+
+),
+
 activity_months as (
 
     -- Calls and meetings count on their own day (counted_date); notes and tasks not here.
@@ -126,10 +148,11 @@ quota_months as (
 
 ),
 
-lined_won_deals as (
+won_deal_lines as (
 
-    -- One row per won deal with line items: its lines summed, each already in cents.
+    -- Each won deal's line items summed, each line already in cents.
     select
+        deals.deal_id,
         deals.rep_id,
         {{ month_start('deals.close_date') }} as month_start_date,
         sum(quote_lines.net_amount_reporting) as line_net_amount,
@@ -144,9 +167,25 @@ lined_won_deals as (
         and not quote_lines.is_archived
         and deals.rep_id is not null
     group by
+        deals.deal_id,
         deals.rep_id,
-        {{ month_start('deals.close_date') }},
-        deals.deal_id
+        {{ month_start('deals.close_date') }}
+
+),
+
+line_months as (
+
+    select
+        rep_id,
+        month_start_date,
+        count(*) as deals_won_with_lines,
+        sum(line_net_amount) as line_net_amount,
+        sum(line_list_amount) as line_list_amount
+
+    from won_deal_lines
+    group by
+        rep_id,
+        month_start_date
 
 ),
 
@@ -169,176 +208,67 @@ outbound_thread_months as (
 
 ),
 
-rep_month_events as (
+rep_months as (
 
-    -- Every source of a rep-month as one stream, aggregated once below.
-    select
-        rep_id,
-        month_start_date,
-        is_won,
-        is_lost,
-        amount_reporting,
-        is_missing_fx_rate,
-        sales_cycle_days,
-        0 as calls,
-        0 as meetings,
-        0 as emails_sent,
-        cast(null as {{ type_money() }}) as quota_amount,
-        0 as quotas_missing_fx_rate,
-        0 as deals_won_with_lines,
-        cast(null as {{ type_money() }}) as line_net_amount,
-        cast(null as {{ type_money() }}) as line_list_amount,
-        0 as outbound_threads,
-        0 as replied_threads
-
-    from closed_deals
-
-    union all
-
-    select
-        rep_id,
-        month_start_date,
-        false,
-        false,
-        null,
-        false,
-        null,
-        calls,
-        meetings,
-        0,
-        null,
-        0,
-        0,
-        null,
-        null,
-        0,
-        0
-
-    from activity_months
-
-    union all
-
-    select
-        rep_id,
-        month_start_date,
-        false,
-        false,
-        null,
-        false,
-        null,
-        0,
-        0,
-        emails_sent,
-        null,
-        0,
-        0,
-        null,
-        null,
-        0,
-        0
-
-    from email_months
-
-    union all
-
-    select
-        rep_id,
-        month_start_date,
-        false,
-        false,
-        null,
-        false,
-        null,
-        0,
-        0,
-        0,
-        quota_amount,
-        quotas_missing_fx_rate,
-        0,
-        null,
-        null,
-        0,
-        0
-
-    from quota_months
-
-    union all
-
-    select
-        rep_id,
-        month_start_date,
-        false,
-        false,
-        null,
-        false,
-        null,
-        0,
-        0,
-        0,
-        null,
-        0,
-        1,
-        line_net_amount,
-        line_list_amount,
-        0,
-        0
-
-    from lined_won_deals
-
-    union all
-
-    select
-        rep_id,
-        month_start_date,
-        false,
-        false,
-        null,
-        false,
-        null,
-        0,
-        0,
-        0,
-        null,
-        0,
-        0,
-        null,
-        null,
-        outbound_threads,
-        replied_threads
-
-    from outbound_thread_months
+    -- A month of any of the rep's events.
+    select rep_id, month_start_date from deal_months
+    union
+    select rep_id, month_start_date from activity_months
+    union
+    select rep_id, month_start_date from email_months
+    union
+    select rep_id, month_start_date from quota_months
+    union
+    select rep_id, month_start_date from line_months
+    union
+    select rep_id, month_start_date from outbound_thread_months
 
 ),
 
 monthly as (
 
     select
-        rep_id,
-        month_start_date,
-        sum(case when is_won then amount_reporting end) as won_amount,
-        sum(case when is_lost then amount_reporting end) as lost_amount,
-        count(case when is_won then 1 end) as deals_won,
-        count(case when is_lost then 1 end) as deals_lost,
-        count(case when is_missing_fx_rate then 1 end) as deals_missing_fx_rate,
-        {{ mean_money('case when is_won then amount_reporting end') }} as avg_deal_size,
-        {{ median_money('case when is_won then amount_reporting end') }} as median_deal_size,
-        avg(case when is_won then sales_cycle_days end) as avg_sales_cycle,
-        {{ median('case when is_won then sales_cycle_days end') }} as median_sales_cycle,
-        sum(calls) as calls,
-        sum(meetings) as meetings,
-        sum(emails_sent) as emails_sent,
-        sum(quota_amount) as quota_amount,
-        sum(quotas_missing_fx_rate) as quotas_missing_fx_rate,
-        sum(deals_won_with_lines) as deals_won_with_lines,
-        sum(line_net_amount) as line_net_amount,
-        sum(line_list_amount) as line_list_amount,
-        sum(outbound_threads) as outbound_threads,
-        sum(replied_threads) as replied_threads
+        rep_months.rep_id,
+        rep_months.month_start_date,
+        deal_months.won_amount,
+        deal_months.lost_amount,
+        coalesce(deal_months.deals_won, 0) as deals_won,
+        coalesce(deal_months.deals_lost, 0) as deals_lost,
+        coalesce(deal_months.deals_missing_fx_rate, 0) as deals_missing_fx_rate,
+        deal_months.avg_deal_size,
+        deal_months.median_deal_size,
+        deal_months.avg_sales_cycle,
+        deal_months.median_sales_cycle,
+        coalesce(activity_months.calls, 0) as calls,
+        coalesce(activity_months.meetings, 0) as meetings,
+        coalesce(email_months.emails_sent, 0) as emails_sent,
+        quota_months.quota_amount,
+        coalesce(quota_months.quotas_missing_fx_rate, 0) as quotas_missing_fx_rate,
+        coalesce(line_months.deals_won_with_lines, 0) as deals_won_with_lines,
+        line_months.line_net_amount,
+        line_months.line_list_amount,
+        coalesce(outbound_thread_months.outbound_threads, 0) as outbound_threads,
+        coalesce(outbound_thread_months.replied_threads, 0) as replied_threads
 
-    from rep_month_events
-    group by
-        rep_id,
-        month_start_date
+    from rep_months
+    left join deal_months
+        on rep_months.rep_id = deal_months.rep_id
+        and rep_months.month_start_date = deal_months.month_start_date
+    left join activity_months
+        on rep_months.rep_id = activity_months.rep_id
+        and rep_months.month_start_date = activity_months.month_start_date
+    left join email_months
+        on rep_months.rep_id = email_months.rep_id
+        and rep_months.month_start_date = email_months.month_start_date
+    left join quota_months
+        on rep_months.rep_id = quota_months.rep_id
+        and rep_months.month_start_date = quota_months.month_start_date
+    left join line_months
+        on rep_months.rep_id = line_months.rep_id
+        and rep_months.month_start_date = line_months.month_start_date
+    left join outbound_thread_months
+        on rep_months.rep_id = outbound_thread_months.rep_id
+        and rep_months.month_start_date = outbound_thread_months.month_start_date
 
 ),
 
