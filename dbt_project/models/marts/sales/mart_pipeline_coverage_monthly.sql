@@ -6,7 +6,8 @@
     deal closing in the month.
 
     At the first instant nothing of the month has closed yet, so bookings so far are 0 and
-    the denominator is the whole quota. A quota of 0 counts as no quota (no coverage).
+    the denominator is the whole quota. Without a quota left to book (none, or 0) there is
+    no coverage.
 -#}
 
 with
@@ -50,8 +51,9 @@ rep_months as (
         coalesce(open_pipeline.open_deals, 0) as open_deals,
         coalesce(open_pipeline.open_pipeline_amount, 0) as open_pipeline_amount,
         coalesce(open_pipeline.open_deals_missing_fx_rate, 0) as open_deals_missing_fx_rate,
-        -- A quota of 0 is no quota: there is nothing to cover.
-        nullif(quota_months.quota_amount, 0) as quota_amount,
+        quota_months.quota_amount,
+        -- Bookings of the month closed before its first instant: none.
+        0 as bookings_so_far_amount,
         coalesce(quota_months.quotas_missing_fx_rate, 0) as quotas_missing_fx_rate
 
     from open_pipeline
@@ -69,9 +71,12 @@ final as (
         cast(open_deals as integer) as open_deals,
         cast(open_pipeline_amount as {{ type_money() }}) as open_pipeline_amount,
         cast(quota_amount as {{ type_money() }}) as quota_amount,
-        -- Bookings of the month closed before its first instant: none.
-        cast(0 as {{ type_money() }}) as bookings_so_far_amount,
-        {{ safe_divide('open_pipeline_amount', 'quota_amount') }} as pipeline_coverage,
+        cast(bookings_so_far_amount as {{ type_money() }}) as bookings_so_far_amount,
+        -- Nothing left to book (no quota, or a quota of 0 or less): nothing to cover.
+        case
+            when quota_amount - bookings_so_far_amount > 0
+                then {{ safe_divide('open_pipeline_amount', 'quota_amount - bookings_so_far_amount') }}
+        end as pipeline_coverage,
         cast(open_deals_missing_fx_rate as integer) as open_deals_missing_fx_rate,
         cast(quotas_missing_fx_rate as integer) as quotas_missing_fx_rate
 
