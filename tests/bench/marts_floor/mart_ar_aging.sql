@@ -1,7 +1,8 @@
 -- Floor of mart_ar_aging: hand-written DuckDB over the staging views only.
 -- Invoices open at the end of each snapshot day (month ends, then the as-of date), in
 -- Jakarta days; amount due = total - charges succeeded by then, in USD at the invoice
--- date's rate (the latest published on or before it), rounded half up per invoice.
+-- date's rate (the latest published on or before it), rounded half up per invoice. A
+-- customer with an amount that has no rate gets null amounts, never short, and the count.
 with
 invoices as (
     select
@@ -24,14 +25,14 @@ snapshots as (
     from (
         select unnest(generate_series(
             cast(date_trunc('month', first_invoice_date) as timestamp),
-            timestamp '2026-10-31',
+            cast(getvariable('as_of_date') as timestamp),
             interval 1 month
         )) as month_start
         from (select min(invoice_date) as first_invoice_date from invoices)
     )
-    where last_day(month_start) < date '2026-10-31'
+    where last_day(month_start) < getvariable('as_of_date')
     union all
-    select date '2026-10-31'
+    select getvariable('as_of_date')
 ),
 open_invoices as (
     select s.snapshot_date, i.*
@@ -72,6 +73,7 @@ converted as (
         d.snapshot_date,
         d.customer_id,
         d.days_past_due,
+        d.amount_due is not null and d.u is null as is_missing_fx_rate,
         sign(d.amount_due) * (
             (2 * 100 * cast(abs(d.amount_due) * 1000000 as hugeint) + u)
             // (2 * u)
@@ -89,14 +91,30 @@ converted as (
 select
     snapshot_date,
     customer_id,
-    cast(coalesce(sum(amount) filter (where days_past_due <= 0), 0) as decimal(18, 2)) as current_amount,
-    cast(coalesce(sum(amount) filter (where days_past_due between 1 and 30), 0) as decimal(18, 2))
-        as overdue_1_30_amount,
-    cast(coalesce(sum(amount) filter (where days_past_due between 31 and 60), 0) as decimal(18, 2))
-        as overdue_31_60_amount,
-    cast(coalesce(sum(amount) filter (where days_past_due between 61 and 90), 0) as decimal(18, 2))
-        as overdue_61_90_amount,
-    cast(coalesce(sum(amount) filter (where days_past_due > 90), 0) as decimal(18, 2))
-        as overdue_90_plus_amount
-from converted
-group by all
+    case when missing = 0 then current_amount end as current_amount,
+    case when missing = 0 then overdue_1_30_amount end as overdue_1_30_amount,
+    case when missing = 0 then overdue_31_60_amount end as overdue_31_60_amount,
+    case when missing = 0 then overdue_61_90_amount end as overdue_61_90_amount,
+    case when missing = 0 then overdue_90_plus_amount end as overdue_90_plus_amount,
+    case when missing = 0 then amount_due_amount end as amount_due_amount,
+    open_invoices,
+    missing as invoices_missing_fx_rate
+from (
+    select
+        snapshot_date,
+        customer_id,
+        cast(coalesce(sum(amount) filter (where days_past_due <= 0), 0) as decimal(18, 2)) as current_amount,
+        cast(coalesce(sum(amount) filter (where days_past_due between 1 and 30), 0) as decimal(18, 2))
+            as overdue_1_30_amount,
+        cast(coalesce(sum(amount) filter (where days_past_due between 31 and 60), 0) as decimal(18, 2))
+            as overdue_31_60_amount,
+        cast(coalesce(sum(amount) filter (where days_past_due between 61 and 90), 0) as decimal(18, 2))
+            as overdue_61_90_amount,
+        cast(coalesce(sum(amount) filter (where days_past_due > 90), 0) as decimal(18, 2))
+            as overdue_90_plus_amount,
+        cast(sum(amount) as decimal(18, 2)) as amount_due_amount,
+        cast(count(*) as integer) as open_invoices,
+        cast(count(*) filter (where is_missing_fx_rate) as integer) as missing
+    from converted
+    group by all
+)

@@ -30,5 +30,5 @@ select month,
        leads_created::integer as leads_created,
        leads_converted::integer as leads_converted,
        leads_converted::double / leads_created as lead_to_deal_rate,
-       month + interval 1 month + interval 90 day <= date '2026-10-31' + interval 1 day as is_mature
+       month + interval 1 month + interval 90 day <= getvariable('as_of_date') + interval 1 day as is_mature
 from monthly

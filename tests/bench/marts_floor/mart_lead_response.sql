@@ -4,7 +4,7 @@
 -- the contact in To/Cc, or call/meeting linked to the contact (first contact link, as
 -- fct_activities), strictly after it. Owner at the inbound from hubspot_owner_id history,
 -- else today's. Business minutes: Mon-Fri 09:00-17:00 Asia/Jakarta, no holidays, as
--- business microseconds since a Monday (closed form). As of 2026-10-31 (Jakarta).
+-- business microseconds since a Monday (closed form). As of the variable as_of_date (Jakarta).
 with
 owner_addresses as (
     select owner_email as email_address, owner_id as rep_id, case when is_archived then 2 else 1 end as source_rank, created_at as listed_at
@@ -137,7 +137,7 @@ select
     (end_business_us - start_business_us)::double / 60000000 as response_business_minutes,
     coalesce(response_us <= 3600000000, false) as answered_within_1h,
     coalesce(response_us <= 86400000000, false) as answered_within_24h,
-    (first_response_at is null or cast(timezone('Asia/Jakarta', first_response_at) as date) > date '2026-10-31')
-        and cast(timezone('Asia/Jakarta', first_inbound_at + interval 168 hour) as date) <= date '2026-10-31'
+    (first_response_at is null or cast(timezone('Asia/Jakarta', first_response_at) as date) > getvariable('as_of_date'))
+        and cast(timezone('Asia/Jakarta', first_inbound_at + interval 168 hour) as date) <= getvariable('as_of_date')
         as is_unanswered_after_7_days
 from business

@@ -1,11 +1,13 @@
 -- Floor of mart_payment_followup: hand-written DuckDB over the staging views only.
--- Invoices open at the end of the as-of day (2026-10-31, Jakarta) and past due then; rep =
+-- Invoices open at the end of the as-of day (Jakarta; the variable as_of_date) and past due then; rep =
 -- owner at close of the invoice's deal (hubspot_owner_id history at the close instant,
 -- else the current owner); last attempt = latest charge by then (highest id on a tie);
--- customer name = the CRM company the invoice names.
+-- customer = the CRM company whose chosen Stripe customer was billed (as dim_customer: the
+-- company matched by metadata, else by its one email domain; per company a metadata match,
+-- a live customer, the earliest created, the lowest id), else the company the invoice names.
 with
 as_of as (
-    select date '2026-10-31' as as_of_date
+    select getvariable('as_of_date') as as_of_date
 ),
 invoices as (
     select
@@ -87,12 +89,98 @@ deal_owners as (
     from deals d
     left join owner_changes o on o.deal_id = d.deal_id and o.recency = 1
 ),
+-- Which company each Stripe customer is: the metadata's company when the CRM has it,
+-- else the one company owning its email's domain (not free-mail, internal or ambiguous).
+free_mail(domain) as (
+    select unnest([
+        'gmail.com', 'googlemail.com',
+        'yahoo.com', 'yahoo.co.id', 'yahoo.co.jp', 'yahoo.co.uk', 'yahoo.fr', 'yahoo.de',
+        'ymail.com', 'rocketmail.com',
+        'outlook.com', 'hotmail.com', 'hotmail.fr', 'hotmail.de', 'hotmail.co.uk',
+        'live.com', 'msn.com',
+        'icloud.com', 'me.com', 'mac.com',
+        'aol.com', 'proton.me', 'protonmail.com', 'zoho.com', 'mail.com',
+        'gmx.de', 'gmx.net', 'web.de', 't-online.de',
+        'orange.fr', 'free.fr', 'laposte.net', 'wanadoo.fr', 'sfr.fr',
+        'yandex.com', 'yandex.ru', 'mail.ru',
+        'qq.com', '163.com', '126.com', 'naver.com', 'docomo.ne.jp', 'ezweb.ne.jp'
+    ])
+),
+owner_emails as (
+    select owner_email from staging.stg_crm__owners where coalesce(owner_email, '') <> ''
+),
+internal_domains as (
+    select distinct lower(regexp_extract(address, '@([^@]*)$', 1)) as domain
+    from (
+        select owner_email as address from owner_emails
+        union all
+        select rep_email
+        from staging.stg_files__rep_roster
+        where coalesce(rep_email, '') <> ''
+            and (rep_id is not null or rep_email in (select owner_email from owner_emails))
+    )
+    where address like '%@%'
+),
+company_domains as (
+    select
+        company_id,
+        nullif(regexp_replace(regexp_replace(regexp_replace(lower(trim(domain)),
+            '^[a-z]+://', ''), '[/:?#].*$', ''), '^www\.|\.$', '', 'g'), '') as domain,
+        is_archived,
+        company_created_at
+    from staging.stg_crm__companies
+),
+domain_owners as (
+    select domain, arg_min(company_id, (is_archived, coalesce(-epoch_us(company_created_at), 9223372036854775807), company_id)) as company_id
+    from company_domains
+    where domain is not null
+        and domain not in (select domain from free_mail)
+        and domain not in (select domain from internal_domains)
+    group by domain
+    having count(*) filter (where not is_archived) <= 1
+),
+stripe_matches as (
+    select
+        customers.customer_id,
+        customers.is_deleted,
+        customers.created_at,
+        coalesce(metadata_company.company_id, domain_owners.company_id) as company_id,
+        metadata_company.company_id is not null as is_metadata_match
+    from (
+        select
+            customer_id,
+            crm_company_id,
+            is_deleted,
+            created_at,
+            case when customer_email like '%@%'
+                then lower(regexp_extract(customer_email, '@([^@]*)$', 1)) end as email_domain
+        from staging.stg_payments__customers
+    ) as customers
+    left join staging.stg_crm__companies as metadata_company
+        on customers.crm_company_id = metadata_company.company_id
+    left join domain_owners
+        on customers.email_domain = domain_owners.domain
+        and customers.email_domain not in (select domain from free_mail)
+),
+-- Each company's chosen Stripe customer.
+chosen_customers as (
+    select
+        company_id,
+        arg_min(customer_id, (not is_metadata_match, is_deleted,
+            coalesce(epoch_us(created_at), 9223372036854775807), customer_id)) as customer_id
+    from stripe_matches
+    where company_id is not null
+    group by company_id
+),
 joined as (
     select
         i.invoice_id,
         i.customer_id,
-        co.company_name as customer_name,
+        coalesce(billed.company_id, co.company_id) as crm_company_id,
+        coalesce(billed.company_name, co.company_name) as customer_name,
         o.rep_id,
+        coalesce(billed.owner_id, co.owner_id) as account_owner_rep_id,
+        i.crm_deal_id as deal_id,
         i.total - coalesce(a.collected, 0) as amount_due,
         cast(
             case when i.currency_code = 'USD' then 1 else r.units_per_usd end * 1000000
@@ -104,6 +192,8 @@ joined as (
     from invoices i
     left join last_attempts a on a.invoice_id = i.invoice_id
     left join staging.stg_crm__companies co on co.company_id = i.crm_company_id
+    left join chosen_customers cc on cc.customer_id = i.customer_id
+    left join staging.stg_crm__companies billed on billed.company_id = cc.company_id
     left join deal_owners o on o.deal_id = i.crm_deal_id
     asof left join rates r
         on r.currency_code = i.currency_code and r.rate_date <= i.invoice_date
@@ -111,8 +201,11 @@ joined as (
 select
     invoice_id,
     customer_id,
+    crm_company_id,
     customer_name,
     rep_id,
+    account_owner_rep_id,
+    deal_id,
     cast(
         sign(amount_due)
         * ((2 * 100 * cast(abs(amount_due) * 1000000 as hugeint) + u) // (2 * u))
@@ -121,5 +214,6 @@ select
     ) as amount_due_amount,
     cast(days_overdue as integer) as days_overdue,
     last_attempt_at,
-    last_failure_reason
+    last_failure_reason,
+    amount_due is not null and u is null as is_missing_fx_rate
 from joined

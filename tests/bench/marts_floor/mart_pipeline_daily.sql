@@ -7,7 +7,7 @@
 -- as_of_date: today in Jakarta, as a run of the job without the var.
 with
 as_of as (
-    select cast(timezone('Asia/Jakarta', current_timestamp) as date) as as_of_date
+    select getvariable('as_of_date') as as_of_date
 ),
 deals as (
     select

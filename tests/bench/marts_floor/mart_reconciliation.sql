@@ -1,10 +1,12 @@
 -- Floor of mart_reconciliation: hand-written DuckDB over the staging views only.
--- Won deals (not archived, not test, closed by 2026-10-31 Jakarta) whose invoices
+-- Won deals (not archived, not test, closed by the as-of date, Jakarta) whose invoices
 -- (finalized, not voided by then) total more than 1% away from the amount at close in the
--- deal's currency; paid invoices without a deal. USD at the close day / invoice day rate.
+-- deal's currency; paid invoices without a deal. USD at the close day / invoice day rate;
+-- a deal without an amount counts as 0; an amount without a rate leaves the amounts null
+-- (the deal's, the invoices', the difference), flagged.
 with
 as_of as (
-    select date '2026-10-31' as as_of_date
+    select getvariable('as_of_date') as as_of_date
 ),
 rates as (
     select currency_code, rate_date, units_per_usd
@@ -64,12 +66,12 @@ won as (
 won_converted as (
     select
         w.*,
-        cast(
+        case when w.amount_at_close is null then 0 else cast(
             sign(w.amount_at_close) * (
                 (2 * 100 * cast(abs(w.amount_at_close) * 1000000 as hugeint) + u) // (2 * u)
             ) * 0.01
             as decimal(18, 2)
-        ) as deal_amount
+        ) end as deal_amount
     from (
         select w.*, cast(
             case when w.currency_code = 'USD' then 1 else r.units_per_usd end * 1000000
@@ -86,6 +88,7 @@ invoices as (
         i.crm_deal_id,
         i.total,
         cast(timezone('Asia/Jakarta', i.paid_at) as date) as paid_date,
+        i.total is not null and u is null as is_missing_fx_rate,
         cast(
             sign(i.total) * (
                 (2 * 100 * cast(abs(i.total) * 1000000 as hugeint) + u) // (2 * u)
@@ -118,32 +121,41 @@ deal_invoices as (
         count(*) as invoices,
         max(invoice_id) as invoice_id,
         sum(total) as invoiced_native,
-        sum(total_amount) as invoiced_amount
+        sum(total_amount) as invoiced_amount,
+        count(*) filter (where is_missing_fx_rate) as invoices_missing_fx_rate
     from invoices
     where crm_deal_id is not null
     group by crm_deal_id
 )
 select
+    'deal:' || w.deal_id as reconciliation_key,
     w.deal_id,
     case when di.invoices = 1 then di.invoice_id end as invoice_id,
     case when di.deal_id is null then 'not_invoiced' else 'amount_mismatch' end as issue,
     w.rep_id,
     w.deal_amount,
-    cast(coalesce(di.invoiced_amount, 0) as decimal(18, 2)) as invoiced_amount,
-    cast(coalesce(di.invoiced_amount, 0) - w.deal_amount as decimal(18, 2)) as difference_amount
+    cast(case when coalesce(di.invoices_missing_fx_rate, 0) = 0
+        then coalesce(di.invoiced_amount, 0) end as decimal(18, 2)) as invoiced_amount,
+    cast(case when coalesce(di.invoices_missing_fx_rate, 0) = 0 and w.deal_amount is not null
+        then coalesce(di.invoiced_amount, 0) - w.deal_amount end as decimal(18, 2)) as difference_amount,
+    coalesce(di.invoices, 0)::integer as invoices,
+    coalesce(di.invoices_missing_fx_rate, 0) > 0 or w.deal_amount is null as is_missing_fx_rate
 from won_converted w
 left join deal_invoices di on di.deal_id = w.deal_id
 where abs(coalesce(di.invoiced_native, 0) - coalesce(w.amount_at_close, 0))
     > coalesce(w.amount_at_close, 0) * 0.01
 union all
 select
+    'invoice:' || invoice_id,
     null,
     invoice_id,
     'invoice_without_deal',
     null,
     null,
     total_amount,
-    total_amount
+    total_amount,
+    1,
+    is_missing_fx_rate
 from invoices
 where crm_deal_id is null
     and paid_date <= (select as_of_date from as_of)

@@ -2,7 +2,11 @@
 -- Owner and amount at close from the deal property history (ASOF: the latest change at or
 -- before the close; the greater value of two at one instant; none: today's value), USD at the
 -- close day's rate (the latest published on or before it), half away from zero to cents.
-with
+-- Discount depth from the won deals' live CRM line items (net vs list price of the line's
+-- currency, each line in USD at the close day's rate, to cents); email reply rate from the
+-- outbound threads the rep's root message started (threads as int_email_threads: the first
+-- Reference, else the root of the loaded parent, else the unloaded parent, else itself).
+with recursive
 stages as (
     select pipeline_id, stage_id, is_won, is_lost
     from staging.stg_crm__deal_pipeline_stages
@@ -44,7 +48,8 @@ fx as (
     select 'USD', date '1900-01-01', 1
 ),
 deal_rows as (
-    select d.rep_id, date_trunc('month', d.close_date)::date as month, d.is_won, d.is_lost,
+    select d.deal_id, d.rep_id, d.close_date, date_trunc('month', d.close_date)::date as month,
+           d.is_won, d.is_lost,
            case when d.is_won then d.close_date - d.created_date end as cycle_days,
            case when f.units_per_usd is not null and d.amount_at_close is not null then
                sign(d.amount_at_close)
@@ -72,6 +77,34 @@ deal_months as (
            quantile_cont(cycle_days, 0.5) filter (where is_won) as median_cycle
     from deal_rows group by all
 ),
+-- Line items of the won deals, each converted on its own (line currency, close day).
+line_amounts as (
+    select li.deal_id, li.currency_code,
+           coalesce(li.amount, cast(li.quantity * li.unit_price - li.discount_amount as decimal(28, 6)))
+               as net_amount,
+           cast(li.quantity * pp.unit_price as decimal(28, 6)) as list_amount
+    from staging.stg_crm__line_items li
+    left join staging.stg_crm__product_prices pp
+        on pp.product_id = li.product_id and pp.currency_code = li.currency_code
+    where not li.is_archived
+),
+won_lines as (
+    select d.deal_id, d.rep_id, d.month, l.net_amount, l.list_amount,
+           cast(f.units_per_usd * 1000000 as hugeint) as u
+    from deal_rows d
+    join line_amounts l on l.deal_id = d.deal_id
+    asof left join fx f on l.currency_code = f.currency_code and d.close_date >= f.rate_date
+    where d.is_won
+),
+line_months as (
+    select rep_id, month,
+           count(distinct deal_id) as deals_won_with_lines,
+           sum(sign(net_amount) * ((2 * cast(abs(net_amount) * 1000000 as hugeint) * 1000000 + u * 10000)
+                                   // (2 * u * 10000))) as net_cents,
+           sum(sign(list_amount) * ((2 * cast(abs(list_amount) * 1000000 as hugeint) * 1000000 + u * 10000)
+                                    // (2 * u * 10000))) as list_cents
+    from won_lines group by all
+),
 -- Rep addresses: the CRM owner's (active before archived), then the roster's; one rep each.
 ranked_addresses as (
     select *, row_number() over (partition by email_address
@@ -89,6 +122,49 @@ ranked_addresses as (
     where rep_id is not null
 ),
 addresses as (select email_address, rep_id, source_rank from ranked_addresses where address_rank = 1),
+message_links as (
+    select m.message_key, m.parent_message_key, m.sent_at, m.from_address, m.direction, m.is_auto_reply,
+           not m.is_reply and m.reference_count = 0 as is_thread_root,
+           r.referenced_message_key as first_reference_key,
+           p.message_key is not null as is_parent_loaded
+    from staging.stg_email__messages m
+    left join staging.stg_email__message_references r
+        on r.message_key = m.message_key and r.is_first_reference
+    left join staging.stg_email__messages p on p.message_key = m.parent_message_key
+),
+thread_roots (message_key, thread_key, depth) as (
+    select message_key, coalesce(first_reference_key, parent_message_key, message_key), 0
+    from message_links
+    where first_reference_key is not null or parent_message_key is null or not is_parent_loaded
+    union all
+    select c.message_key, t.thread_key, t.depth + 1
+    from thread_roots t
+    join message_links c on c.parent_message_key = t.message_key
+    where c.first_reference_key is null and c.is_parent_loaded and t.depth < 1000
+),
+-- Outbound threads: a root message (no parent, no References) sent by a rep, not automatic.
+outbound_roots as (
+    select l.message_key as thread_key, l.sent_at, a.rep_id
+    from message_links l
+    join addresses a on a.email_address = l.from_address
+    where l.is_thread_root and l.direction = 'outbound' and not l.is_auto_reply
+),
+-- Replied: the thread holds an inbound message, not automatic, sent after the root.
+replied_threads as (
+    select distinct o.thread_key
+    from message_links l
+    left join thread_roots t on t.message_key = l.message_key
+    join outbound_roots o on o.thread_key = coalesce(t.thread_key, l.message_key)
+    where l.direction = 'inbound' and not l.is_auto_reply and l.sent_at > o.sent_at
+),
+thread_months as (
+    select o.rep_id, date_trunc('month', timezone('Asia/Jakarta', o.sent_at))::date as month,
+           count(*) as outbound_threads,
+           count(r.thread_key) as replied_threads
+    from outbound_roots o
+    left join replied_threads r on r.thread_key = o.thread_key
+    group by all
+),
 activity_months as (
     select owner_id as rep_id, date_trunc('month', timezone('Asia/Jakarta', activity_at))::date as month,
            count(*) filter (where kind = 'call') as calls,
@@ -153,6 +229,8 @@ rep_months as (
     union select rep_id, month from activity_months
     union select rep_id, month from email_months
     union select rep_id, month from quota_months
+    union select rep_id, month from line_months
+    union select rep_id, month from thread_months
 ),
 month_team as (
     select m.rep_id, m.month, arg_min(s.team_name, s.valid_from) as team_name
@@ -191,12 +269,24 @@ select
     cast(cast(q.quota_cents as decimal(38, 0)) * 0.01 as decimal(18, 2)) as quota_amount,
     (coalesce(d.won_cents, 0) * 0.01)::double / nullif((q.quota_cents * 0.01)::double, 0) as quota_attainment,
     coalesce(d.deals_missing_fx_rate, 0)::integer as deals_missing_fx_rate,
-    coalesce(q.quotas_missing_fx_rate, 0)::integer as quotas_missing_fx_rate
+    coalesce(q.quotas_missing_fx_rate, 0)::integer as quotas_missing_fx_rate,
+    coalesce(l.deals_won_with_lines, 0)::integer as deals_won_with_lines,
+    cast(cast(coalesce(l.net_cents, 0) as decimal(38, 0)) * 0.01 as decimal(18, 2)) as line_net_amount,
+    cast(cast(coalesce(l.list_cents, 0) as decimal(38, 0)) * 0.01 as decimal(18, 2)) as line_list_amount,
+    -- null without lines at a list price (0 / 0)
+    1 - cast(cast(l.net_cents as decimal(38, 0)) * 0.01 as double)
+        / nullif(cast(cast(l.list_cents as decimal(38, 0)) * 0.01 as double), 0) as discount_depth_rate,
+    coalesce(th.outbound_threads, 0)::integer as outbound_threads,
+    coalesce(th.replied_threads, 0)::integer as replied_threads,
+    coalesce(th.replied_threads, 0)::double / nullif(coalesce(th.outbound_threads, 0)::double, 0)
+        as email_reply_rate
 from rep_months m
 left join deal_months d on d.rep_id = m.rep_id and d.month = m.month
 left join activity_months a on a.rep_id = m.rep_id and a.month = m.month
 left join email_months e on e.rep_id = m.rep_id and e.month = m.month
 left join quota_months q on q.rep_id = m.rep_id and q.month = m.month
+left join line_months l on l.rep_id = m.rep_id and l.month = m.month
+left join thread_months th on th.rep_id = m.rep_id and th.month = m.month
 left join month_team t on t.rep_id = m.rep_id and t.month = m.month
 left join current_spell c on c.rep_id = m.rep_id
 left join rep_names n on n.rep_id = m.rep_id

@@ -1,8 +1,10 @@
 -- Floor of mart_revenue_monthly: hand-written DuckDB over the staging views only.
 -- Months (Jakarta) from the first booking, invoice, charge or refund through the as-of date
--- 2026-10-31; events after it left out. Amounts in USD at the event date's rate (the latest
+-- (the variable as_of_date); events after it left out. Amounts in USD at the event date's rate (the latest
 -- published on or before it), rounded half away from zero to cents per event, exactly:
--- cents = floor((2 |a| 10^6 100 + u 10^6) / (2 u 10^6)) with u = units per USD.
+-- cents = floor((2 |a| 10^6 100 + u 10^6) / (2 u 10^6)) with u = units per USD. Events
+-- missing a rate: bookings, invoices, charges and refunds of the month, and the invoices
+-- open at its period end, whose amount has no rate.
 with
 fx as (
     select currency_code, rate_date, units_per_usd
@@ -59,7 +61,7 @@ won_deals as (
     where stages.is_won
         and not deals.is_archived
         and not deals.is_test_deal
-        and cast(timezone('Asia/Jakarta', deals.closed_at) as date) <= date '2026-10-31'
+        and cast(timezone('Asia/Jakarta', deals.closed_at) as date) <= getvariable('as_of_date')
 ),
 
 -- The deal's company: its associated company (a labeled link first, then the lowest id),
@@ -178,17 +180,20 @@ charges as (
         created_at,
         cast(timezone('Asia/Jakarta', created_at) as date) as payment_date,
         currency_code,
-        coalesce(amount_captured, amount) as amount
+        coalesce(amount_captured, amount) as amount,
+        amount as charged_amount
     from staging.stg_payments__charges
     where status = 'succeeded'
 ),
 movements as (
     select 'charge' as movement_type, customer_id, created_at as moved_at,
-        payment_date as movement_date, currency_code, amount
+        payment_date as movement_date, currency_code, amount,
+        charged_amount as rated_amount
     from charges
     union all
     select 'refund', charges.customer_id, refunds.created_at,
-        cast(timezone('Asia/Jakarta', refunds.created_at) as date), refunds.currency_code, -refunds.amount
+        cast(timezone('Asia/Jakarta', refunds.created_at) as date), refunds.currency_code, -refunds.amount,
+        refunds.amount
     from staging.stg_payments__refunds as refunds
     left join staging.stg_payments__charges as charges on refunds.charge_id = charges.charge_id
     where refunds.status = 'succeeded'
@@ -200,11 +205,14 @@ movements_usd as (
         cast(sign(amount) * ((2 * cast(abs(amount) * 1000000 as hugeint) * 100
             + cast(case when movements.currency_code = 'USD' then 1 else fx.units_per_usd end * 1000000 as hugeint))
             // (2 * cast(case when movements.currency_code = 'USD' then 1 else fx.units_per_usd end * 1000000 as hugeint))) * 0.01
-            as decimal(18, 2)) as amount_usd
+            as decimal(18, 2)) as amount_usd,
+        -- a charge is flagged on its amount (captured or not), as int_payments__charges
+        rated_amount is not null and movements.currency_code <> 'USD' and fx.units_per_usd is null
+            as is_missing_fx_rate
     from movements
     asof left join fx
         on movements.currency_code = fx.currency_code and movements.movement_date >= fx.rate_date
-    where movement_date <= date '2026-10-31'
+    where movement_date <= getvariable('as_of_date')
 ),
 
 company_first_payments as (
@@ -221,6 +229,8 @@ deals_usd as (
             + cast(case when won_deals.currency_code = 'USD' then 1 else fx.units_per_usd end * 1000000 as hugeint))
             // (2 * cast(case when won_deals.currency_code = 'USD' then 1 else fx.units_per_usd end * 1000000 as hugeint))) * 0.01
             as decimal(18, 2)) as amount_usd,
+        amount_at_close is not null and won_deals.currency_code <> 'USD' and fx.units_per_usd is null
+            as is_missing_fx_rate,
         coalesce(
             lower(won_deals.deal_type) = 'existingbusiness'
             and company_first_payments.first_paid_at < won_deals.closed_at,
@@ -260,20 +270,21 @@ invoiced_daily as (
         invoice_date,
         sum(cast(sign(total) * ((2 * cast(abs(total) * 1000000 as hugeint) * 100
             + cast(units_per_usd * 1000000 as hugeint))
-            // (2 * cast(units_per_usd * 1000000 as hugeint))) * 0.01 as decimal(18, 2))) as invoiced_usd
+            // (2 * cast(units_per_usd * 1000000 as hugeint))) * 0.01 as decimal(18, 2))) as invoiced_usd,
+        count(*) filter (where total is not null and units_per_usd is null) as missing_fx_rates
     from invoices_rated
     where voided_at is null and status not in ('draft', 'void')
-        and invoice_date <= date '2026-10-31'
+        and invoice_date <= getvariable('as_of_date')
     group by invoice_date
 ),
 
 months as (
     select
         cast(month as date) as month,
-        least(cast(last_day(month) as date), date '2026-10-31') as period_end_date
+        least(cast(last_day(month) as date), getvariable('as_of_date')) as period_end_date
     from (
         select unnest(generate_series(
-            cast(min(month) as timestamp), timestamp '2026-10-01', interval 1 month
+            cast(min(month) as timestamp), cast(date_trunc('month', getvariable('as_of_date')) as timestamp), interval 1 month
         )) as month
         from (
             select month from deals_usd
@@ -299,7 +310,8 @@ receivables as (
         open_invoices.month,
         sum(cast(sign(due) * ((2 * cast(abs(due) * 1000000 as hugeint) * 100
             + cast(units_per_usd * 1000000 as hugeint))
-            // (2 * cast(units_per_usd * 1000000 as hugeint))) * 0.01 as decimal(18, 2))) as ar_usd
+            // (2 * cast(units_per_usd * 1000000 as hugeint))) * 0.01 as decimal(18, 2))) as ar_usd,
+        count(*) filter (where due is not null and units_per_usd is null) as missing_fx_rates
     from (
         select
             open_invoices.month,
@@ -372,18 +384,24 @@ select
     case when nrr.base_usd > 0
         then cast(cast(nrr.now_usd * 100 as bigint) as double) / cast(cast(nrr.base_usd * 100 as bigint) as double)
     end as net_revenue_retention_rate,
-    coalesce(payers.paying_customers, 0) as paying_customers
+    coalesce(payers.paying_customers, 0) as paying_customers,
+    cast(coalesce(bookings.missing_fx_rates, 0) + coalesce(invoiced.missing_fx_rates, 0)
+        + coalesce(cash.missing_fx_rates, 0) + coalesce(receivables.missing_fx_rates, 0) as integer)
+        as events_missing_fx_rate
 from months
 left join (
-    select month, sum(amount_usd) as bookings_usd, sum(amount_usd) filter (where is_expansion) as expansion_usd
+    select month, sum(amount_usd) as bookings_usd, sum(amount_usd) filter (where is_expansion) as expansion_usd,
+        count(*) filter (where is_missing_fx_rate) as missing_fx_rates
     from deals_usd group by month
 ) as bookings on months.month = bookings.month
 left join (
-    select date_trunc('month', invoice_date)::date as month, sum(invoiced_usd) as invoiced_usd
+    select date_trunc('month', invoice_date)::date as month, sum(invoiced_usd) as invoiced_usd,
+        sum(missing_fx_rates) as missing_fx_rates
     from invoiced_daily group by 1
 ) as invoiced on months.month = invoiced.month
 left join (
-    select month, sum(amount_usd) as collected_usd, -sum(amount_usd) filter (where movement_type = 'refund') as refunded_usd
+    select month, sum(amount_usd) as collected_usd, -sum(amount_usd) filter (where movement_type = 'refund') as refunded_usd,
+        count(*) filter (where is_missing_fx_rate) as missing_fx_rates
     from movements_usd group by month
 ) as cash on months.month = cash.month
 left join receivables on months.month = receivables.month
