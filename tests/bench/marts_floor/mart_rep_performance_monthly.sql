@@ -100,9 +100,10 @@ line_months as (
     select rep_id, month,
            count(distinct deal_id) as deals_won_with_lines,
            sum(sign(net_amount) * ((2 * cast(abs(net_amount) * 1000000 as hugeint) * 1000000 + u * 10000)
-                                   // (2 * u * 10000))) as net_cents,
+                                   // (2 * u * 10000))) filter (where list_amount is not null) as net_cents,
            sum(sign(list_amount) * ((2 * cast(abs(list_amount) * 1000000 as hugeint) * 1000000 + u * 10000)
-                                    // (2 * u * 10000))) as list_cents
+                                    // (2 * u * 10000))) as list_cents,
+           count(*) filter (where net_amount is not null and u is null) as lines_missing_fx_rate
     from won_lines group by all
 ),
 -- Rep addresses: the CRM owner's (active before archived), then the roster's; one rep each.
@@ -279,7 +280,8 @@ select
     coalesce(th.outbound_threads, 0)::integer as outbound_threads,
     coalesce(th.replied_threads, 0)::integer as replied_threads,
     coalesce(th.replied_threads, 0)::double / nullif(coalesce(th.outbound_threads, 0)::double, 0)
-        as email_reply_rate
+        as email_reply_rate,
+    coalesce(l.lines_missing_fx_rate, 0)::integer as line_items_missing_fx_rate
 from rep_months m
 left join deal_months d on d.rep_id = m.rep_id and d.month = m.month
 left join activity_months a on a.rep_id = m.rep_id and a.month = m.month

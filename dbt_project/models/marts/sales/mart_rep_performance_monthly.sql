@@ -150,13 +150,19 @@ quota_months as (
 
 won_deal_lines as (
 
-    -- Each won deal's line items summed, each line already in cents.
+    -- Each won deal's line items summed, each line already in cents. A line without a
+    -- list price has no discount to measure: it is in neither sum.
     select
         deals.deal_id,
         deals.rep_id,
         {{ month_start('deals.close_date') }} as month_start_date,
-        sum(quote_lines.net_amount_reporting) as line_net_amount,
-        sum(quote_lines.list_amount_reporting) as line_list_amount
+        sum(
+            case when not quote_lines.is_missing_list_price then quote_lines.net_amount_reporting end
+        ) as line_net_amount,
+        sum(
+            case when not quote_lines.is_missing_list_price then quote_lines.list_amount_reporting end
+        ) as line_list_amount,
+        count(case when quote_lines.is_missing_fx_rate then 1 end) as line_items_missing_fx_rate
 
     from quote_lines
     inner join deals
@@ -180,7 +186,8 @@ line_months as (
         month_start_date,
         count(*) as deals_won_with_lines,
         sum(line_net_amount) as line_net_amount,
-        sum(line_list_amount) as line_list_amount
+        sum(line_list_amount) as line_list_amount,
+        sum(line_items_missing_fx_rate) as line_items_missing_fx_rate
 
     from won_deal_lines
     group by
@@ -247,6 +254,7 @@ monthly as (
         coalesce(line_months.deals_won_with_lines, 0) as deals_won_with_lines,
         line_months.line_net_amount,
         line_months.line_list_amount,
+        coalesce(line_months.line_items_missing_fx_rate, 0) as line_items_missing_fx_rate,
         coalesce(outbound_thread_months.outbound_threads, 0) as outbound_threads,
         coalesce(outbound_thread_months.replied_threads, 0) as replied_threads
 
@@ -337,7 +345,8 @@ final as (
         cast(monthly.outbound_threads as integer) as outbound_threads,
         cast(monthly.replied_threads as integer) as replied_threads,
         {{ safe_divide('monthly.replied_threads', 'monthly.outbound_threads') }}
-            as email_reply_rate
+            as email_reply_rate,
+        cast(monthly.line_items_missing_fx_rate as integer) as line_items_missing_fx_rate
 
     from monthly
     left join reps as current_reps
