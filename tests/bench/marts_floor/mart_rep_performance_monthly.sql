@@ -149,6 +149,7 @@ outbound_roots as (
     from message_links l
     join addresses a on a.email_address = l.from_address
     where l.is_thread_root and l.direction = 'outbound' and not l.is_auto_reply
+      and l.sent_at is not null
 ),
 -- Replied: the thread holds an inbound message, not automatic, sent after the root.
 replied_threads as (

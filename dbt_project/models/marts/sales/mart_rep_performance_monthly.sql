@@ -209,6 +209,7 @@ outbound_thread_months as (
     where is_thread_root
         and is_outbound_thread
         and root_sender_rep_id is not null
+        and root_sent_at is not null
     group by
         root_sender_rep_id,
         {{ month_start(company_date('root_sent_at')) }}
