@@ -22,6 +22,7 @@ from tests.postgres_server import PostgresServer, find_server_binaries, running_
 SHARED_WAREHOUSE_GROUPS = {"demo_warehouses": "xs_demo_world", "cli_demo": "s_cli_demo"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, group in SHARED_WAREHOUSE_GROUPS.items():
