@@ -32,7 +32,7 @@ def test_the_floor_returns_its_marts_rows(demo_warehouses: DemoWarehouses, scrip
         assert connection.sql(floor_sql).columns == connection.sql(f"from {mart}").columns
         only_in_floor = connection.sql(f"({floor_sql}\n) except all from {mart}").fetchall()
         only_in_mart = connection.sql(f"from {mart} except all ({floor_sql}\n)").fetchall()
-        rows = connection.sql(f"select count(*) from {mart}").fetchone()[0]
+        rows = connection.execute(f"select count(*) from {mart}").fetchone()[0]
     assert not only_in_floor and not only_in_mart, (
         f"{script.stem} ({rows} rows): {len(only_in_floor)} rows only in the floor, "
         f"e.g. {only_in_floor[:SHOWN]}; {len(only_in_mart)} only in the mart, "
