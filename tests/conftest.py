@@ -17,9 +17,13 @@ from orchestration.runner import failure_report, run_daily_refresh
 from tests.cli_support import cli_env, run_cli
 from tests.postgres_server import PostgresServer, find_server_binaries, running_postgres
 
-# Tests sharing a session-wide warehouse run on one xdist worker (`make test` runs
+# Tests sharing a warehouse fixture run on one xdist worker (`make test` runs
 # `pytest --dist loadgroup`), so each warehouse is built once, not once per worker.
-SHARED_WAREHOUSE_GROUPS = {"demo_warehouses": "xs_demo_world", "cli_demo": "s_cli_demo"}
+SHARED_WAREHOUSE_GROUPS = {
+    "demo_warehouses": "xs_demo_world",
+    "cli_demo": "s_cli_demo",
+    "hand_world_run": "hand_world",
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
