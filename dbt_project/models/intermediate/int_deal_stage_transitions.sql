@@ -9,6 +9,10 @@
       its creation, flagged (e.g. an export fetched without `propertiesWithHistory`).
 -#}
 
+{#- A table, not a view: fct_deals, stage events, stage durations, the daily pipeline
+    and coverage each read it, and at scale m each read of a view recomputes 5 s. -#}
+{{ config(materialized='table') }}
+
 with
 
 deals as (
