@@ -49,3 +49,25 @@
 {% macro normalized_lead_source(expression) -%}
     nullif(lower(trim({{ expression }})), '')
 {%- endmacro %}
+
+{#-
+    The company date an instant falls on, 9999-12-31 for a null one: the end of a period
+    or a stay that is still current.
+-#}
+{% macro company_date_or_still_current(instant) -%}
+    coalesce({{ company_date(instant) }}, cast('9999-12-31' as date))
+{%- endmacro %}
+
+{#-
+    A history period (int_deal_property_periods, int_deal_owner_history) as the company
+    dates of its two ends, `from_date` and `to_date`, for reading a deal's state by day. The
+    first recorded value also holds before its change, as fct_deal_stage_events reads the
+    owner at a stage entry, so its from_date is 1900-01-01.
+-#}
+{% macro period_company_dates() -%}
+    case
+        when period_number = 1 then cast('1900-01-01' as date)
+        else {{ company_date('valid_from') }}
+    end as from_date,
+    {{ company_date_or_still_current('valid_to') }} as to_date
+{%- endmacro %}

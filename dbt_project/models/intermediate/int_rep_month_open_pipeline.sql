@@ -14,8 +14,6 @@
 -#}
 
 {%- set default_currency = var('crm_default_currency') or var('reporting_currency') -%}
-{%- set before_any_change = "cast('1900-01-01' as date)" -%}
-{%- set still_current = "cast('9999-12-31' as date)" -%}
 
 with
 
@@ -94,7 +92,7 @@ open_stage_periods as (
     select
         transitions.deal_id,
         {{ company_date('transitions.entered_at') }} as from_date,
-        coalesce({{ company_date('transitions.exited_at') }}, {{ still_current }}) as to_date
+        {{ company_date_or_still_current('transitions.exited_at') }} as to_date
 
     from transitions
     inner join stages
@@ -128,11 +126,7 @@ owner_periods as (
     select
         deal_id,
         owner_id,
-        case
-            when period_number = 1 then {{ before_any_change }}
-            else {{ company_date('valid_from') }}
-        end as from_date,
-        coalesce({{ company_date('valid_to') }}, {{ still_current }}) as to_date
+        {{ period_company_dates() }}
 
     from owner_history
 
@@ -144,11 +138,7 @@ value_periods as (
         deal_id,
         property_name,
         property_value,
-        case
-            when period_number = 1 then {{ before_any_change }}
-            else {{ company_date('valid_from') }}
-        end as from_date,
-        coalesce({{ company_date('valid_to') }}, {{ still_current }}) as to_date
+        {{ period_company_dates() }}
 
     from property_periods
 

@@ -15,8 +15,6 @@
 -#}
 
 {%- set default_currency = var('crm_default_currency') or var('reporting_currency') -%}
-{%- set before_any_change = "cast('1900-01-01' as date)" -%}
-{%- set still_current = "cast('9999-12-31' as date)" -%}
 
 with
 
@@ -91,7 +89,7 @@ open_stage_days as (
                 then counted_deals.created_date
             else {{ company_date('transitions.entered_at') }}
         end as from_date,
-        coalesce({{ company_date('transitions.exited_at') }}, {{ still_current }}) as to_date
+        {{ company_date_or_still_current('transitions.exited_at') }} as to_date
 
     from transitions
     inner join counted_deals
@@ -103,18 +101,12 @@ open_stage_days as (
 
 ),
 
--- The first recorded value also holds before its change (as fct_deal_stage_events reads
--- the owner at a stage entry).
 owner_days as (
 
     select
         deal_id,
         owner_id,
-        case
-            when period_number = 1 then {{ before_any_change }}
-            else {{ company_date('valid_from') }}
-        end as from_date,
-        coalesce({{ company_date('valid_to') }}, {{ still_current }}) as to_date
+        {{ period_company_dates() }}
 
     from owner_history
 
@@ -125,11 +117,7 @@ amount_days as (
     select
         deal_id,
         cast(property_value as {{ type_source_amount() }}) as amount,
-        case
-            when period_number = 1 then {{ before_any_change }}
-            else {{ company_date('valid_from') }}
-        end as from_date,
-        coalesce({{ company_date('valid_to') }}, {{ still_current }}) as to_date
+        {{ period_company_dates() }}
 
     from property_periods
     where property_name = 'amount'
@@ -142,11 +130,7 @@ currency_days as (
         deal_id,
         -- A cleared currency is the CRM's default one, as stg_crm__deals reads it.
         upper(coalesce(property_value, '{{ default_currency }}')) as currency_code,
-        case
-            when period_number = 1 then {{ before_any_change }}
-            else {{ company_date('valid_from') }}
-        end as from_date,
-        coalesce({{ company_date('valid_to') }}, {{ still_current }}) as to_date
+        {{ period_company_dates() }}
 
     from property_periods
     where property_name = 'deal_currency_code'
