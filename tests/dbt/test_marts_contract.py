@@ -51,7 +51,7 @@ def sections(text: str, level: str) -> dict[str, str]:
 
 
 def table_rows(text: str) -> list[list[str]]:
-    """Body rows of the markdown tables in ``text``, cells stripped (no header rows)."""
+    """Body rows of the one markdown table in ``text``, cells stripped (no header row)."""
     rows = [line.strip().strip("|").split("|") for line in text.splitlines()]
     cells = [[cell.strip() for cell in row] for row in rows if len(row) > 1]
     return [row for row in cells if not set("".join(row)) <= set("-:")][1:]
