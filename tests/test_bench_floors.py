@@ -19,7 +19,7 @@ SHOWN = 3
 
 
 def test_every_mart_has_a_floor() -> None:
-    marts = {path.stem for path in (DBT_PROJECT_DIR / MARTS_PATH).glob("mart_*.sql")}
+    marts = {path.stem for path in (DBT_PROJECT_DIR / MARTS_PATH).rglob("mart_*.sql")}
     assert {path.stem for path in FLOORS} == marts
 
 

@@ -5,7 +5,7 @@ and peak memory. Stages: generating the demo world; loading each source with the
 project's dlt sources, from the exports and (CRM, payments) from the sandbox APIs, beside
 the floor for the same files (DuckDB's own readers; the stdlib header parser for mail).
 Stage transform: dbt's fixed start-up, a full ``dbt build`` and an incremental one after
-a 1% change to the sources; then the KPI marts alone (``dbt run`` of models/marts/sales on
+a 1% change to the sources; then the KPI marts alone (``dbt run`` of models/marts on
 the built core) beside their floor, hand-written DuckDB SQL over the staged rows
 (tests/bench/marts_floor).
 Usage: ``python -m tests.bench [--scales s,m] [--stages generate,ingest,transform] [--out DIR]``.

@@ -38,7 +38,7 @@ from ingest.settings import DBT_PROJECT_DIR, ApiCredentials, Settings
 TOKEN = "bench-token"
 SOURCES = ("crm", "payments", "email", "files")
 DBT_SCHEMAS = ("staging", "intermediate", "core", "marts")
-MARTS_PATH = "models/marts/sales"
+MARTS_PATH = "models/marts"
 MARTS_FLOOR_DIR = Path(__file__).with_name("marts_floor")
 FLOOR_STAGING = "floor_staging"
 # Open items are reported as of one fixed day, for the marts and their floors alike, so
@@ -100,7 +100,7 @@ def transform(warehouse: str, mode: str) -> dict[str, Any]:
     """``dbt build`` as the job runs it, in its own process: ``startup`` selects nothing
     (dbt's fixed cost: start, parse, connect), ``full`` rebuilds everything
     (``--full-refresh``), ``incremental`` builds what changed since the last build,
-    ``marts`` rebuilds only the KPI marts (models/marts/sales) on the built core."""
+    ``marts`` rebuilds only the KPI marts (models/marts) on the built core."""
     settings = Settings.from_env(env={}, warehouse_path=Path(warehouse), as_of_date=AS_OF_DATE)
     command = [str(Path(sys.executable).parent / "dbt"), "build", "--quiet"]
     command += ["--vars", json.dumps(settings.dbt_vars()), "--exclude-resource-type", "unit_test"]

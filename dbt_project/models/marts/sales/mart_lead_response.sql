@@ -25,6 +25,13 @@ contacts as (
 
 ),
 
+-- One contact per address, never a rep's (the rule lives in int_contact_addresses).
+contact_addresses as (
+
+    select * from {{ ref('int_contact_addresses') }}
+
+),
+
 owner_history as (
 
     select * from {{ ref('int_contact_owner_history') }}
@@ -32,42 +39,11 @@ owner_history as (
 
 ),
 
-ranked_contact_addresses as (
-
-    -- An address shared by several contacts is one contact's (int_contact_addresses' rule):
-    -- a live contact first, then the earliest created, then the lowest id; never a rep's.
-    select
-        email as email_address,
-        contact_id,
-        is_archived,
-        row_number() over (
-            partition by email
-            order by is_archived, created_at nulls last, contact_id
-        ) as contact_rank
-
-    from contacts
-    where email like '%@%'
-        and not is_rep_address
-
-),
-
-contact_addresses as (
-
-    select
-        email_address,
-        contact_id,
-        is_archived
-
-    from ranked_contact_addresses
-    where contact_rank = 1
-
-),
-
 contact_touches as (
 
     select
         contact_addresses.contact_id,
-        contact_addresses.is_archived,
+        contact_addresses.is_contact_archived,
         touches.touch_type,
         touches.sent_at
 
@@ -85,7 +61,7 @@ first_inbound as (
 
     from contact_touches
     where touch_type = 'inbound'
-        and not is_archived
+        and not is_contact_archived
     group by contact_id
 
 ),

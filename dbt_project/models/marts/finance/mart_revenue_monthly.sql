@@ -310,7 +310,7 @@ final as (
                     'cast(net_revenue_retention.cohort_base_amount * 100 as bigint)'
                 ) }}
         end as net_revenue_retention_rate,
-        coalesce(payers_monthly.paying_customers, 0) as paying_customers,
+        cast(coalesce(payers_monthly.paying_customers, 0) as integer) as paying_customers,
         cast(
             coalesce(bookings_monthly.missing_fx_rates, 0)
             + coalesce(invoiced_monthly.missing_fx_rates, 0)
