@@ -41,8 +41,10 @@ def failure_report(result: ExecuteInProcessResult) -> list[str]:
         lines.append(f"step {event.step_key}: {message}")
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
-            lines.append(
+            line = (
                 f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed "
                 f"({evaluation.severity.value})"
             )
+            # A failed check's description, when it has one, says what to do.
+            lines.append(f"{line}: {evaluation.description}" if evaluation.description else line)
     return lines

@@ -55,7 +55,7 @@ from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.sources import DltResource
 
 from ingest.api import ApiSession
-from ingest.crm.source import ExportNotFoundError, SourceNotConfiguredError
+from ingest.errors import PAYMENTS_EXPORT, ExportNotFoundError, SourceNotConfiguredError
 from ingest.exports import as_rejects, read_export
 from ingest.payments.listing import complete_invoice_lines, walk
 from ingest.payments.objects import (
@@ -156,21 +156,14 @@ def _log_stubs(kind: StripeType, count: int, where: str) -> None:
 
 def _export_file(export_dir: Path | None, kind: StripeType) -> Path:
     if export_dir is None:
-        raise SourceNotConfiguredError(
-            "The payments source is not configured: set SALES_TRACKER_PAYMENTS_EXPORT to a "
-            "folder of Stripe JSON Lines files, or SALES_TRACKER_STRIPE_KEY for the API"
+        raise SourceNotConfiguredError.neither(
+            "payments", PAYMENTS_EXPORT, "SALES_TRACKER_STRIPE_KEY to read the Stripe API"
         )
     if not Path(export_dir).is_dir():
-        raise ExportNotFoundError(
-            f"Payments export folder {export_dir} does not exist: set "
-            "SALES_TRACKER_PAYMENTS_EXPORT to a folder of Stripe JSON Lines files"
-        )
+        raise ExportNotFoundError.no_folder("Payments export", export_dir, PAYMENTS_EXPORT)
     path = Path(export_dir) / kind.declaration.file_name
     if not path.is_file():
-        raise ExportNotFoundError(
-            f"Payments export file {path} is missing (expected one JSON Lines file per "
-            "Stripe object type)"
-        )
+        raise ExportNotFoundError.no_file("Payments export", path, kind.table, PAYMENTS_EXPORT)
     return path
 
 
