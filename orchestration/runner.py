@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from ingest.errors import SalesTrackerError
 from ingest.settings import Settings
 from orchestration.definitions import build_definitions
 
@@ -38,6 +39,9 @@ def failure_report(result: ExecuteInProcessResult) -> list[str]:
         while error is not None and error.cause is not None:
             error = error.cause
         message = error.message.strip() if error else "unknown error"
+        if error is not None:
+            # Our own errors are written for the user: the class path before them is noise.
+            message = message.removeprefix(f"{SalesTrackerError.__module__}.{error.cls_name}: ")
         lines.append(f"step {event.step_key}: {message}")
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
