@@ -55,7 +55,8 @@ class SettingsError(SalesTrackerError):
 
     @classmethod
     def missing(cls, needed_by: str, variables: list[str], why: str = "") -> SettingsError:
-        return cls(f"{needed_by} needs {', '.join(variables)} to be set{why}")
+        because = f" ({why})" if why else ""
+        return cls(f"{needed_by} needs {', '.join(variables)} to be set{because}")
 
 
 class SourceNotConfiguredError(SalesTrackerError):
@@ -111,7 +112,10 @@ class InvalidFileError(SalesTrackerError):
 
 
 class TooManyRejectsError(SalesTrackerError):
-    """A source quarantined more of an object type's records than the configured share."""
+    """A source quarantined more of an object type's records than the configured share.
+
+    The blocking quarantine check reports it as the description of its failed result
+    (a failed check stops the run before dbt; raising would fail the step instead)."""
 
     @classmethod
     def share(

@@ -211,7 +211,7 @@ def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
         raise SettingsError.missing(
             "SALES_TRACKER_TARGET=postgres",
             missing,
-            " (the PostgreSQL destination requires a password even with trust auth)",
+            "the PostgreSQL destination requires a password even with trust auth",
         )
     port = env.get("SALES_TRACKER_PG_PORT", "5432")
     if not port.isdigit():

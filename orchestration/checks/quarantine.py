@@ -43,12 +43,10 @@ def _rejects_check(source_name: str, table: str) -> AssetChecksDefinition:
         rate = len(rejects) / total if total else 0.0
         reasons = rejects["reason"].value_counts().head(10)
         passed = rate <= settings.max_reject_rate
-        return AssetCheckResult(
-            passed=passed,
-            severity=AssetCheckSeverity.ERROR,
-            description=None
-            if passed
-            else str(
+        # What to do, shown by the UI and the CLI's failure report.
+        advice = None
+        if not passed:
+            advice = str(
                 TooManyRejectsError.share(
                     f"{dataset}.{table}",
                     f"{dataset}.{REJECTS_TABLE}",
@@ -56,7 +54,11 @@ def _rejects_check(source_name: str, table: str) -> AssetChecksDefinition:
                     total,
                     settings.max_reject_rate,
                 )
-            ),
+            )
+        return AssetCheckResult(
+            passed=passed,
+            severity=AssetCheckSeverity.ERROR,
+            description=advice,
             metadata={
                 "rejected": len(rejects),
                 "loaded": loaded,
