@@ -2,7 +2,8 @@
 and says what to do about it.
 
 Every one is a ``SalesTrackerError``. The CLI prints it as its message alone; in a Dagster
-run it is the innermost cause of the failed step, the line the run's failure report shows.
+run it is the innermost cause of the failed step (too many rejects: the failed check's
+description), the line the run's failure report shows.
 Each takes its finished message, like any exception (so it pickles and prints as is);
 where several places report the same kind of problem, a class method builds the message
 so that they all word it, and name the fix, alike.
