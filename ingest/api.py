@@ -16,19 +16,12 @@ from dlt.sources.helpers.requests import Client
 from requests import Response
 from requests.exceptions import ChunkedEncodingError, ConnectionError, Timeout
 
+from ingest.errors import ApiAuthError, ApiError
 from ingest.settings import ApiCredentials
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-
-class ApiError(RuntimeError):
-    """The API answered with an error that retrying will not fix."""
-
-
-class ApiAuthError(ApiError):
-    """The API refused the credentials."""
 
 
 def _truncated(response: Response | None, exception: BaseException | None) -> bool:
@@ -83,9 +76,11 @@ class ApiSession:
 
     def _json(self, response: Response) -> dict[str, Any]:
         if response.status_code in (401, 403):
-            raise ApiAuthError(
-                f"The {self.system} API refused the credentials (HTTP {response.status_code} "
-                f"at {_where(response)}): check {self.credentials.secret_variable}"
+            raise ApiAuthError.refused(
+                self.system,
+                response.status_code,
+                _where(response),
+                self.credentials.secret_variable,
             )
         if response.status_code >= 400:
             raise ApiError(

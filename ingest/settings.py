@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from ingest.errors import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "sales.duckdb"
@@ -22,10 +24,6 @@ STRIPE_URL = "https://api.stripe.com"
 
 Target = Literal["duckdb", "postgres"]
 TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable to fix."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,9 @@ class Settings:
         env = os.environ if env is None else env
         target = env.get("SALES_TRACKER_TARGET", "duckdb")
         if target not in TARGETS:
-            raise SettingsError(f"SALES_TRACKER_TARGET must be one of {TARGETS}, got {target!r}")
+            raise SettingsError.malformed(
+                "SALES_TRACKER_TARGET", f"one of {', '.join(TARGETS)}", target
+            )
         crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
         settings = cls(
             target=target,  # type: ignore[arg-type]
@@ -179,13 +179,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError as error:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+        raise SettingsError.malformed(name, "a number", raw) from error
 
 
 def _month(env: Mapping[str, str], name: str) -> int:
     raw = env.get(name) or "1"
     if not raw.isdigit() or not 1 <= int(raw) <= 12:
-        raise SettingsError(f"{name} must be a month number 1-12, got {raw!r}")
+        raise SettingsError.malformed(name, "a month number 1-12", raw)
     return int(raw)
 
 
@@ -196,7 +196,7 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError as error:
-        raise SettingsError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from error
+        raise SettingsError.malformed(name, "a date YYYY-MM-DD", raw) from error
 
 
 def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
@@ -208,13 +208,14 @@ def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
     ]
     missing = [name for name in required if not env.get(name)]
     if missing:
-        raise SettingsError(
-            "SALES_TRACKER_TARGET=postgres needs " + ", ".join(missing) + " to be set"
-            " (the PostgreSQL destination requires a password even with trust auth)"
+        raise SettingsError.missing(
+            "SALES_TRACKER_TARGET=postgres",
+            missing,
+            "the PostgreSQL destination requires a password even with trust auth",
         )
     port = env.get("SALES_TRACKER_PG_PORT", "5432")
     if not port.isdigit():
-        raise SettingsError(f"SALES_TRACKER_PG_PORT must be a port number, got {port!r}")
+        raise SettingsError.malformed("SALES_TRACKER_PG_PORT", "a port number", port)
     return PostgresCredentials(
         host=env["SALES_TRACKER_PG_HOST"],
         port=int(port),
@@ -247,11 +248,11 @@ def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:
         if not env.get(name)
     ]
     if missing:
-        raise SettingsError("SALES_TRACKER_IMAP_HOST needs " + ", ".join(missing) + " to be set")
+        raise SettingsError.missing("SALES_TRACKER_IMAP_HOST", missing)
     use_tls = env.get("SALES_TRACKER_IMAP_TLS", "true").lower() not in ("0", "false", "no")
     port = env.get("SALES_TRACKER_IMAP_PORT", "993" if use_tls else "143")
     if not port.isdigit():
-        raise SettingsError(f"SALES_TRACKER_IMAP_PORT must be a port number, got {port!r}")
+        raise SettingsError.malformed("SALES_TRACKER_IMAP_PORT", "a port number", port)
     return ImapCredentials(
         host=host,
         port=int(port),

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.settings import PROJECT_ROOT, Settings, SettingsError
+from ingest.errors import SalesTrackerError
+from ingest.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
@@ -73,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--port", type=int, default=3000, help="port of the UI on 127.0.0.1")
 
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except SalesTrackerError as error:
+        # The message names what to fix; a traceback would only bury it.
+        print(f"sales-tracker: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "dev":
         return open_ui(args.port)
     if args.command == "sandbox":
@@ -82,33 +92,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "generate":
         generate_demo_world(args.out, args.scale, args.seed, args.workers, args.dirty_rate)
         return 0
-    try:
-        if args.command == "demo":
-            from ingest.demo.world.org import REP_EMAIL_DOMAIN
-            from ingest.demo.world.scales import WORLD_LAST_DAY
+    if args.command == "demo":
+        from ingest.demo.world.org import REP_EMAIL_DOMAIN
+        from ingest.demo.world.scales import WORLD_LAST_DAY
 
-            world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
-            settings = Settings.from_env(
-                crm_export_dir=world.crm_dir,
-                payments_export_dir=world.payments_dir,
-                email_dir=world.mail_dir,
-                files_dir=world.files_dir,
-                company_email_domains=(REP_EMAIL_DOMAIN,),
-                warehouse_path=args.warehouse,
-                # The demo world stops at its last day: report open items as of it.
-                as_of_date=WORLD_LAST_DAY,
-            )
-        else:
-            settings = Settings.from_env(
-                crm_export_dir=args.crm_export,
-                payments_export_dir=args.payments_export,
-                email_dir=args.email,
-                files_dir=args.files,
-                warehouse_path=args.warehouse,
-            )
-    except SettingsError as error:
-        print(f"sales-tracker: {error}", file=sys.stderr)
-        return 2
+        world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
+        settings = Settings.from_env(
+            crm_export_dir=world.crm_dir,
+            payments_export_dir=world.payments_dir,
+            email_dir=world.mail_dir,
+            files_dir=world.files_dir,
+            company_email_domains=(REP_EMAIL_DOMAIN,),
+            warehouse_path=args.warehouse,
+            # The demo world stops at its last day: report open items as of it.
+            as_of_date=WORLD_LAST_DAY,
+        )
+    else:
+        settings = Settings.from_env(
+            crm_export_dir=args.crm_export,
+            payments_export_dir=args.payments_export,
+            email_dir=args.email,
+            files_dir=args.files,
+            warehouse_path=args.warehouse,
+        )
     if args.command == "ingest":
         return ingest(settings)
     return refresh(settings)

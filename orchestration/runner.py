@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
+from ingest.errors import SalesTrackerError
 from ingest.settings import Settings
 from orchestration.definitions import build_definitions
 
@@ -38,11 +39,16 @@ def failure_report(result: ExecuteInProcessResult) -> list[str]:
         while error is not None and error.cause is not None:
             error = error.cause
         message = error.message.strip() if error else "unknown error"
+        if error is not None:
+            # Our own errors are written for the user: the class path before them is noise.
+            message = message.removeprefix(f"{SalesTrackerError.__module__}.{error.cls_name}: ")
         lines.append(f"step {event.step_key}: {message}")
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
-            lines.append(
+            line = (
                 f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed "
                 f"({evaluation.severity.value})"
             )
+            # A failed check's description, when it has one, says what to do.
+            lines.append(f"{line}: {evaluation.description}" if evaluation.description else line)
     return lines

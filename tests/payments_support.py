@@ -22,7 +22,7 @@ from ingest.settings import ApiCredentials, Settings
 
 STRIPE_KEY_VARIABLE = "SALES_TRACKER_STRIPE_KEY"
 # Columns that tell which snapshot a row is: they differ between an export and an API
-# load of the same objects by design (see ingest/payments/source.py).
+# load of the same objects by design (see ingest/payments/snapshots.py).
 SNAPSHOT_COLUMNS = ("_state_rank", "_event_id")
 # Per table, the fields a test holds against the export files (`created` as unix seconds).
 KEY_FIELDS: dict[str, tuple[str, ...]] = {

@@ -78,4 +78,16 @@ def test_ingest_loads_every_source_and_counts_the_quarantine(tmp_path: Path) -> 
 def test_run_without_a_crm_export_names_what_to_set(tmp_path: Path) -> None:
     completed = run_cli(["run", "--warehouse", str(tmp_path / "sales.duckdb")], cli_env(tmp_path))
     assert completed.returncode == 1
-    assert "set SALES_TRACKER_CRM_EXPORT (or pass --crm-export)" in completed.stderr
+    # The failure report gives the message as written for the user, without its class.
+    reported = "- step crm: The CRM source is not configured: set SALES_TRACKER_CRM_EXPORT"
+    assert reported in completed.stderr
+
+
+def test_a_malformed_setting_exits_2_with_the_message_alone(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, fiscal_year_start_month="13")
+    completed = run_cli(["ingest", "--warehouse", str(tmp_path / "sales.duckdb")], env)
+    assert completed.returncode == 2
+    assert completed.stderr == (
+        "sales-tracker: SALES_TRACKER_FISCAL_YEAR_START_MONTH must be a month number 1-12, "
+        "got '13': fix or unset it\n"
+    )

@@ -25,11 +25,11 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingest.crm import CRM_OBJECT_TYPES, api_source, crm_source
 from ingest.crm.catalog import CRM_TYPES
-from ingest.crm.source import SourceNotConfiguredError
 from ingest.demo.files import write_jsonl
 from ingest.demo.hubspot import hubspot_timestamp
 from ingest.demo.sandbox import Knobs, SandboxHandle, mutate_world, start_sandbox
 from ingest.demo.world import WorldSummary, generate_world
+from ingest.errors import SourceNotConfiguredError
 from ingest.pipeline import make_pipeline
 from ingest.settings import ApiCredentials, Settings
 from orchestration.warehouse import query, table_exists

@@ -10,7 +10,8 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunner
 
-from ingest.settings import DBT_PROJECT_DIR, Settings, SettingsError
+from ingest.errors import SettingsError
+from ingest.settings import DBT_PROJECT_DIR, Settings
 
 
 def build_calendar(tmp_path: Path, fiscal_year_start_month: int) -> dict[date, tuple]:

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from ingest.demo.world import generate_world
+from ingest.errors import InvalidFileError
 from ingest.files import FILE_TABLES, files_source
 from ingest.files.commission_plan import read_commission_plans
 from ingest.files.csv_files import read_csv_file
@@ -129,7 +130,7 @@ def test_a_duplicate_key_is_rejected_naming_the_first_line(tmp_path: Path) -> No
 def test_a_file_without_a_declared_column_fails_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "quotas.csv"
     path.write_text("rep_email,month,amount\na@x.example,2026-01,1000\n")
-    with pytest.raises(ValueError, match="missing column\\(s\\) quota_amount, currency_code"):
+    with pytest.raises(InvalidFileError, match="missing column\\(s\\) quota_amount, currency_code"):
         read_csv_file(path, QUOTAS)
 
 

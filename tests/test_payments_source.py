@@ -16,12 +16,12 @@ import pytest
 import requests
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from ingest.api import ApiAuthError
 from ingest.demo.sandbox import Knobs, mutate_world, start_sandbox
 from ingest.demo.world import generate_world
 from ingest.demo.world.scales import SCALES, Scale
-from ingest.payments import PAYMENTS_TABLES, payments_source
-from ingest.payments import source as payments_source_module
+from ingest.errors import ApiAuthError
+from ingest.payments import PAYMENTS_TABLES, api_source, payments_source
+from ingest.payments.rows import log as payments_rows_log
 from ingest.pipeline import make_pipeline
 from ingest.settings import Settings
 from tests.conftest import scratch_settings
@@ -334,7 +334,7 @@ def test_newest_event_snapshot_wins(world_copy: Path, tmp_path: Path) -> None:
 
 def _stubs_listed_too(ids: tuple[str, ...]) -> Any:
     """``walk`` as a Stripe-compatible server that lists deleted customers as stubs would."""
-    real = payments_source_module.walk
+    real = api_source.walk
 
     def walk(session: Any, path: str, params: Any = None) -> Iterator[list[dict[str, Any]]]:
         pages = real(session, path, params)
@@ -385,8 +385,8 @@ def test_a_deleted_customer_keeps_its_last_state_flagged_deleted(
         assert stub == {"id": deleted[0], "object": "customer", "deleted": True}
         assert listed == set(before) - set(deleted)
         # A server that lists them as stubs anyway changes nothing either.
-        monkeypatch.setattr(payments_source_module, "walk", _stubs_listed_too(deleted))
-        caplog.set_level(logging.INFO, logger=payments_source_module.__name__)
+        monkeypatch.setattr(api_source, "walk", _stubs_listed_too(deleted))
+        caplog.set_level(logging.INFO, logger=payments_rows_log.name)
         loaded = run_api(settings, api)
         assert "3 deleted customer objects without their last state left out" in caplog.text
         contents = all_contents(settings)

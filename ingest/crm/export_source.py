@@ -8,27 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from ingest.crm.catalog import CrmType
+from ingest.errors import CRM_EXPORT, ExportNotFoundError
 from ingest.exports import as_rejects, read_export
 
 log = logging.getLogger(__name__)
 
 
-class ExportNotFoundError(FileNotFoundError):
-    """The configured export folder or one of its files is missing."""
-
-
 def read_export_file(crm: CrmType, export_dir: Path) -> Iterator[Any]:
     if not Path(export_dir).is_dir():
-        raise ExportNotFoundError(
-            f"CRM export folder {export_dir} does not exist: set SALES_TRACKER_CRM_EXPORT "
-            "(or --crm-export) to a folder of HubSpot JSON Lines files"
-        )
+        raise ExportNotFoundError.no_folder("CRM export", export_dir, CRM_EXPORT)
     path = Path(export_dir) / crm.object_type.file_name
     if not path.is_file():
         if crm.required:
-            raise ExportNotFoundError(
-                f"CRM export file {path} is missing (expected one JSON Lines file per object type)"
-            )
+            raise ExportNotFoundError.no_file("CRM export", path, crm.name, CRM_EXPORT)
         # A portal that does not use, say, quotes has no such file: an empty table.
         log.warning("CRM export has no %s: loading no %s", path.name, crm.name)
         return

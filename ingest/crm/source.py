@@ -14,14 +14,11 @@ from dlt.sources import DltResource
 from ingest.api import ApiSession
 from ingest.crm.api_source import SessionFactory, read_api
 from ingest.crm.catalog import CRM_OBJECT_TYPES, CRM_TYPES, CrmType
-from ingest.crm.export_source import ExportNotFoundError, read_export_file
+from ingest.crm.export_source import read_export_file
+from ingest.errors import CRM_EXPORT, SourceNotConfiguredError
 from ingest.settings import ApiCredentials
 
-__all__ = ["CRM_OBJECT_TYPES", "ExportNotFoundError", "SourceNotConfiguredError", "crm_source"]
-
-
-class SourceNotConfiguredError(RuntimeError):
-    """The source was asked to run but has neither an export folder nor credentials."""
+__all__ = ["CRM_OBJECT_TYPES", "crm_source"]
 
 
 @dlt.source(name="crm", max_table_nesting=0)
@@ -45,10 +42,8 @@ def _resource(crm: CrmType, export_dir: Path | None, session: SessionFactory | N
         elif session is not None:
             items = read_api(crm, session)
         else:
-            raise SourceNotConfiguredError(
-                "The CRM source is not configured: set SALES_TRACKER_CRM_EXPORT (or pass "
-                "--crm-export) to a folder of HubSpot JSON Lines files, or "
-                "SALES_TRACKER_HUBSPOT_TOKEN to read the HubSpot API"
+            raise SourceNotConfiguredError.neither(
+                "CRM", CRM_EXPORT, "SALES_TRACKER_HUBSPOT_TOKEN to read the HubSpot API"
             )
         loaded = False
         for item in items:

@@ -8,6 +8,7 @@ a plan would be worse than not loading it.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
+from ingest.errors import InvalidFileError
 from ingest.exports import REJECTS_SCHEMA, reject_row
 
 BASES = ("bookings", "collected_cash")
@@ -73,9 +75,12 @@ def read_commission_plans(path: Path, object_type: str = "commission_plans") -> 
         plans.append(plan)
         for tier_number, tier in enumerate(json.loads(plan["tiers"]), start=1):
             tiers.append({"plan": plan["plan"], "tier_number": tier_number, **tier})
-    names = [plan["plan"] for plan in plans]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{path}: two plans share a name: {sorted(names)}")
+    names = Counter(plan["plan"] for plan in plans)
+    if shared := sorted(name for name, count in names.items() if count > 1):
+        raise InvalidFileError(
+            f"{path}: more than one plan is named {', '.join(map(repr, shared))}: give each "
+            "plan its own name (the plan field)"
+        )
     return PlanBatch(
         plans=pa.Table.from_pylist(plans, schema=PLANS_SCHEMA),
         tiers=pa.Table.from_pylist(tiers, schema=TIERS_SCHEMA),

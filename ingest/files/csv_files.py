@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ingest.errors import InvalidFileError
 from ingest.exports import REJECTS_SCHEMA, ExportBatch, reject_row
 
 Parser = Callable[[str], Any]
@@ -108,9 +109,9 @@ def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
         reader = csv.DictReader(handle)
         missing = [name for name in spec.columns if name not in (reader.fieldnames or [])]
         if missing:
-            raise ValueError(
-                f"{path}: missing column(s) {', '.join(missing)}; expected a header with "
-                f"{', '.join(spec.columns)}"
+            raise InvalidFileError(
+                f"{path}: missing column(s) {', '.join(missing)}: fix its header line, which "
+                f"must name {', '.join(spec.columns)}"
             )
         first_lines: dict[tuple[Any, ...], int] = {}
         seen = Counter[str]()

@@ -24,6 +24,7 @@ import ssl
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+from ingest.errors import ImapError
 from ingest.mail.headers import BODY_READ_BYTES, has_message_id
 from ingest.mail.raw import RawMessage
 from ingest.settings import ImapCredentials
@@ -35,10 +36,6 @@ TIMEOUT_SECONDS = 60.0
 _UID = re.compile(rb"\bUID (\d+)")
 _FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
 _FETCH_START = re.compile(rb"^\d+ \(")
-
-
-class ImapError(RuntimeError):
-    """The IMAP server refused something; the message names server and folder, never secrets."""
 
 
 def read_imap(

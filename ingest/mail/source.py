@@ -18,7 +18,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
-from ingest.crm.source import ExportNotFoundError, SourceNotConfiguredError
+from ingest.errors import EMAIL_DIR, ExportNotFoundError, SettingsError, SourceNotConfiguredError
 from ingest.exports import REJECTS_SCHEMA, as_rejects
 from ingest.mail.eml import read_eml_files
 from ingest.mail.headers import Rejected, message_row
@@ -36,7 +36,7 @@ from ingest.mail.tables import (
     mailbox_row,
     reject_row,
 )
-from ingest.settings import ImapCredentials, SettingsError
+from ingest.settings import ImapCredentials
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +75,18 @@ def _check(
     email_dir: Path | None, imap: ImapCredentials | None, company_domains: tuple[str, ...]
 ) -> tuple[str, ...]:
     if email_dir is None and imap is None:
-        raise SourceNotConfiguredError(
-            "The mail source is not configured: set SALES_TRACKER_EMAIL_DIR to a folder "
-            "holding maildir/, mbox/ and/or eml/, or SALES_TRACKER_IMAP_HOST (with _USER and "
-            "_PASSWORD) for an IMAP server"
+        raise SourceNotConfiguredError.neither(
+            "mail",
+            EMAIL_DIR,
+            "SALES_TRACKER_IMAP_HOST (with _USER and _PASSWORD) for an IMAP server",
         )
     if email_dir is not None:
         if not Path(email_dir).is_dir():
-            raise ExportNotFoundError(
-                f"Mail folder {email_dir} does not exist: set SALES_TRACKER_EMAIL_DIR to a "
-                "folder holding maildir/, mbox/ and/or eml/"
-            )
+            raise ExportNotFoundError.no_folder("Mail", email_dir, EMAIL_DIR)
         if not any((Path(email_dir) / store).is_dir() for store in STORES):
             raise ExportNotFoundError(
-                f"Mail folder {email_dir} holds none of maildir/, mbox/ or eml/: set "
-                "SALES_TRACKER_EMAIL_DIR to the folder that does"
+                f"Mail folder {email_dir} holds none of maildir/, mbox/ or eml/: "
+                f"{EMAIL_DIR.advice()}"
             )
     domains = tuple(d.strip().lower().lstrip("@") for d in company_domains if d.strip())
     if not domains:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ingest.api import ApiError, ApiSession
+from ingest.api import ApiSession
+from ingest.errors import ApiError
 
 PAGE_SIZE = 100
 

@@ -6,7 +6,7 @@ and become UTC timestamps (see ``rows.py``), nested objects stay JSON text.
 
 The types Stripe can delete (customers, products, prices, draft invoices) have a
 ``deleted`` column: false while the object lives, true once its ``<object>.deleted`` event
-was read (see ``source.py``). Stripe's lists leave deleted objects out, and a retrieve
+was read (see ``snapshots.py``). Stripe's lists leave deleted objects out, and a retrieve
 returns only ``{"id", "object", "deleted": true}``: such a stub (``is_deleted_stub``) is
 valid but carries no state, so it never becomes a row.
 """

@@ -4,11 +4,13 @@ Export lines and API objects go through the same parser and validators (exports.
 then ``finish`` gives the table its final types: unix seconds become UTC timestamps,
 currency codes lower case, ``deleted`` false unless the object was deleted, and every
 row says which snapshot of the object it is (``_state_rank``, ``_event_id``: see
-``source.py`` for how the newest one wins).
+``snapshots.py`` for how the newest one wins).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import dlt
@@ -19,7 +21,9 @@ from dlt.extract.hints import TResourceHints
 
 from ingest import exports
 from ingest.exports import REJECTS_SCHEMA, REJECTS_TABLE
-from ingest.payments.objects import DELETED, StripeType
+from ingest.payments.objects import DELETED, StripeType, is_deleted_stub
+
+log = logging.getLogger(__name__)
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 STATE_RANK = "_state_rank"
@@ -69,7 +73,7 @@ def collapse_expanded(obj: dict[str, Any], kind: StripeType) -> dict[str, Any]:
     return {**obj, **expanded} if expanded else obj
 
 
-# API rejects reach dlt as dicts (see source.py): their columns are typed here, so that a
+# API rejects reach dlt as dicts (see ``Batch``): their columns are typed here, so that a
 # column without values in a load (line_number) is still created.
 API_REJECTS_HINTS = dlt.mark.make_hints(
     table_name=REJECTS_TABLE,
@@ -128,3 +132,76 @@ def rows_table(rows: list[dict[str, Any]], kind: StripeType) -> pa.Table:
     """Parsed API rows as the Arrow table an export batch of them would be (exports.py's
     batching, so that both modes type undeclared fields alike)."""
     return exports.to_batch(rows, [], kind.declaration).rows
+
+
+def empty_table(kind: StripeType) -> Any:
+    """An object type without objects still gets its table: staging selects from it."""
+    columns = py_arrow_to_table_schema_columns(
+        finish(kind.declaration.schema.empty_table(), kind).schema
+    )
+    return dlt.mark.with_hints(
+        dlt.mark.materialize_table_schema(),
+        dlt.mark.make_hints(table_name=kind.table, columns=columns),
+        create_table_variant=True,
+    )
+
+
+def with_table_hints(table: pa.Table, kind: StripeType) -> Any:
+    """Rows with their table's hints (the snapshot columns' ``dedup_sort`` included), as
+    a table variant: hints set on the resource itself would reach ``rejects`` too."""
+    return dlt.mark.with_hints(table, table_hints(kind), create_table_variant=True)
+
+
+class Batch:
+    """Rows of one object type waiting to become an Arrow table, and their rejects."""
+
+    def __init__(self, kind: StripeType) -> None:
+        self.kind = kind
+        self.rows: list[dict[str, Any]] = []
+        self.ranks: list[int] = []
+        self.event_ids: list[str | None] = []
+        self.rejects: list[dict[str, Any]] = []
+        self.loaded = False
+        self.stubs = 0  # deleted stubs left out
+
+    def add(self, obj: Any, rank: int | None = None, event_id: str | None = None) -> None:
+        if not isinstance(obj, dict):
+            self.rejects.append(api_reject(self.kind, obj, "expected a JSON object"))
+            return
+        if self.kind.deletable and is_deleted_stub(obj):
+            self.stubs += 1
+            return
+        row, reason = parse_object(obj, self.kind)
+        if reason is not None:
+            self.rejects.append(api_reject(self.kind, obj, reason))
+            return
+        self.rows.append(row)
+        if rank is not None:
+            self.ranks.append(rank)
+            self.event_ids.append(event_id)
+
+    def flush(self, at_least: int) -> Iterator[Any]:
+        """The rows as one finished table once there are ``at_least`` of them; rejects as
+        dicts (they have no ``created``, which the incremental lets through as dicts)."""
+        if self.rejects:
+            yield dlt.mark.with_hints(self.rejects, API_REJECTS_HINTS, create_table_variant=True)
+            self.rejects = []
+        if self.rows and len(self.rows) >= at_least:
+            ranks = self.ranks if self.ranks else None
+            events = self.event_ids if self.ranks else None
+            table = finish(rows_table(self.rows, self.kind), self.kind, ranks, events)
+            self.loaded = True
+            yield with_table_hints(table, self.kind)
+            self.rows, self.ranks, self.event_ids = [], [], []
+
+
+def log_stubs(kind: StripeType, count: int, where: str) -> None:
+    if count:
+        log.info(
+            "%s: %d deleted %s objects without their last state left out (their %s "
+            "event carries it)",
+            where,
+            count,
+            kind.object_name,
+            kind.deleted_event,
+        )

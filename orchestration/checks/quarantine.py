@@ -10,6 +10,7 @@ from dagster import (
     asset_check,
 )
 
+from ingest.errors import TooManyRejectsError
 from ingest.exports import REJECTS_TABLE
 from ingest.pipeline import raw_dataset
 from ingest.settings import Settings
@@ -41,9 +42,23 @@ def _rejects_check(source_name: str, table: str) -> AssetChecksDefinition:
         total = loaded + len(rejects)
         rate = len(rejects) / total if total else 0.0
         reasons = rejects["reason"].value_counts().head(10)
+        passed = rate <= settings.max_reject_rate
+        # What to do, shown by the UI and the CLI's failure report.
+        advice = None
+        if not passed:
+            advice = str(
+                TooManyRejectsError.share(
+                    f"{dataset}.{table}",
+                    f"{dataset}.{REJECTS_TABLE}",
+                    len(rejects),
+                    total,
+                    settings.max_reject_rate,
+                )
+            )
         return AssetCheckResult(
-            passed=rate <= settings.max_reject_rate,
+            passed=passed,
             severity=AssetCheckSeverity.ERROR,
+            description=advice,
             metadata={
                 "rejected": len(rejects),
                 "loaded": loaded,
