@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ingest.demo.world import WorldSummary
+from demo.world import WorldSummary
 
 CLI = Path(sys.executable).with_name("sales-tracker")
 

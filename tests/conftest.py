@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo.world import WorldSummary, generate_world
-from ingest.demo.world.org import REP_EMAIL_DOMAIN
-from ingest.demo.world.scales import WORLD_LAST_DAY
+from demo.world import WorldSummary, generate_world
+from demo.world.org import REP_EMAIL_DOMAIN
+from demo.world.scales import WORLD_LAST_DAY
 from ingest.settings import Settings
 from orchestration.runner import failure_report, run_daily_refresh
 from tests.cli_support import cli_env, run_cli

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from ingest.demo.world.accounts import Company, Deal
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.payments import Attempt, CustomerPayments, Invoice, Line, Payment
+from demo.world.accounts import Company, Deal
+from demo.world.fx import FxRates
+from demo.world.payments import Attempt, CustomerPayments, Invoice, Line, Payment
 
 
 class HandFx(FxRates):

@@ -39,8 +39,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ingest.demo.files import write_jsonl
-from ingest.demo.hubspot import Stage, deal_object, owner_object, pipeline_object
+from demo.formats.files import write_jsonl
+from demo.formats.hubspot import Stage, deal_object, owner_object, pipeline_object
 from ingest.settings import Settings
 from orchestration.warehouse import query
 

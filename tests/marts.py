@@ -1,7 +1,7 @@
 """The marts held against the demo world's ground truth, the same way on every target.
 
 The generator writes the expected KPIs to ``<world>/expected/*.csv`` from its own facts
-(ingest/demo/world/truth*.py). Each mart names the truth it mirrors and its key; values
+(demo/truth/). Each mart names the truth it mirrors and its key; values
 compare by what the column holds: money (``_amount``) exactly to the cent, counts
 exactly, ratios and durations within 1e-9, instants to the microsecond.
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.demo.world.scales import WORLD_LAST_DAY
+from demo.world.scales import WORLD_LAST_DAY
 from ingest.settings import DBT_PROJECT_DIR
 from tests.bench.steps import MARTS_FLOOR_DIR, MARTS_PATH
 from tests.conftest import DemoWarehouses

@@ -7,7 +7,7 @@ import statistics
 from decimal import Decimal
 from pathlib import Path
 
-from ingest.demo.world import generate_world
+from demo.world import generate_world
 from tests.cli_support import cli_env, run_cli, world_sources
 from tests.conftest import CliDemo
 

@@ -23,13 +23,13 @@ import pytest
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from demo.formats.files import write_jsonl
+from demo.formats.hubspot import hubspot_timestamp
+from demo.sandbox import Knobs, SandboxHandle, mutate_world, start_sandbox
+from demo.world import WorldSummary, generate_world
 from ingest.crm import CRM_OBJECT_TYPES, api_source, crm_source
 from ingest.crm.catalog import CRM_TYPES
 from ingest.crm.source import SourceNotConfiguredError
-from ingest.demo.files import write_jsonl
-from ingest.demo.hubspot import hubspot_timestamp
-from ingest.demo.sandbox import Knobs, SandboxHandle, mutate_world, start_sandbox
-from ingest.demo.world import WorldSummary, generate_world
 from ingest.pipeline import make_pipeline
 from ingest.settings import ApiCredentials, Settings
 from orchestration.warehouse import query, table_exists

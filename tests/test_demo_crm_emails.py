@@ -6,13 +6,13 @@ import json
 import random
 from collections import Counter
 
-from ingest.demo.hubspot import hubspot_timestamp
-from ingest.demo.world.accounts import build_company
-from ingest.demo.world.crm_emails import logged_emails
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.mailboxes import company_mail
-from ingest.demo.world.org import build_org
-from ingest.demo.world.scales import SCALES
+from demo.formats.hubspot import hubspot_timestamp
+from demo.world.accounts import build_company
+from demo.world.crm_emails import logged_emails
+from demo.world.fx import FxRates
+from demo.world.mailboxes import company_mail
+from demo.world.org import build_org
+from demo.world.scales import SCALES
 
 SEED = 7
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo.mail import (
+from demo.formats.mail import (
     MailMessage,
     render_message,
     write_eml_folder,

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.demo.mail import (
+from demo.formats.mail import (
     MailMessage,
     deliver_maildir,
     maildir_name,
@@ -32,19 +32,7 @@ from ingest.demo.mail import (
     write_maildir,
     write_mbox,
 )
-from ingest.demo.world.accounts import Company, Contact, build_company
-from ingest.demo.world.activities import Activity, company_activities
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.mailboxes import (
-    MailWriter,
-    company_mail,
-    finish_mail,
-    mailbox_layout,
-    reset_mail,
-)
-from ingest.demo.world.org import Org, Rep, Team, build_org
-from ingest.demo.world.scales import SCALES, WORLD_END
-from ingest.demo.world.truth_email import (
+from demo.truth.email import (
     EMAIL_DAILY_COLUMNS,
     LEAD_RESPONSE_COLUMNS,
     REPLY_RATE_COLUMNS,
@@ -52,6 +40,18 @@ from ingest.demo.world.truth_email import (
     add_business_minutes,
     business_minutes,
 )
+from demo.world.accounts import Company, Contact, build_company
+from demo.world.activities import Activity, company_activities
+from demo.world.fx import FxRates
+from demo.world.mailboxes import (
+    MailWriter,
+    company_mail,
+    finish_mail,
+    mailbox_layout,
+    reset_mail,
+)
+from demo.world.org import Org, Rep, Team, build_org
+from demo.world.scales import SCALES, WORLD_END
 
 SEED = 7
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -615,7 +615,7 @@ def test_writer_refuses_an_address_that_is_not_a_rep(tmp_path: Path) -> None:
         writer.add("someone@client.example", M1)
 
 
-# -- the appending primitives in ingest/demo/mail.py ----------------------------------------
+# -- the appending primitives in demo/formats/mail.py-----------------------------------
 
 
 def test_mbox_entries_concatenate_to_the_mbox_file(tmp_path: Path) -> None:

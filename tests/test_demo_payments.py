@@ -13,20 +13,20 @@ from typing import Any
 
 import pytest
 
-from ingest.demo import stripe
-from ingest.demo.world.accounts import Company, Deal, build_company
-from ingest.demo.world.catalog import PRICE_LISTS, catalog
-from ingest.demo.world.fx import EXPONENTS, FxRates
-from ingest.demo.world.org import build_org
-from ingest.demo.world.payments import (
+from demo.formats import stripe
+from demo.truth.payments import PaymentsTruth
+from demo.world.accounts import Company, Deal, build_company
+from demo.world.catalog import PRICE_LISTS, catalog
+from demo.world.fx import EXPONENTS, FxRates
+from demo.world.org import build_org
+from demo.world.payments import (
     CustomerPayments,
     Refund,
     company_payment_facts,
     company_payments,
     stripe_objects,
 )
-from ingest.demo.world.scales import SCALES, WORLD_END
-from ingest.demo.world.truth_payments import PaymentsTruth
+from demo.world.scales import SCALES, WORLD_END
 from tests.hand_facts import (
     HandFx,
     at,

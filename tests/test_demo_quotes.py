@@ -7,13 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from ingest.demo import stripe
-from ingest.demo.world.accounts import build_company
-from ingest.demo.world.catalog import catalog
-from ingest.demo.world.fx import CURRENCIES, FxRates
-from ingest.demo.world.org import build_org
-from ingest.demo.world.payments import company_payment_facts
-from ingest.demo.world.quotes import (
+from demo.formats import stripe
+from demo.truth.ground_truth import GroundTruth
+from demo.world.accounts import build_company
+from demo.world.catalog import catalog
+from demo.world.fx import CURRENCIES, FxRates
+from demo.world.org import build_org
+from demo.world.payments import company_payment_facts
+from demo.world.quotes import (
     DealLines,
     LineItem,
     company_lines,
@@ -22,8 +23,7 @@ from ingest.demo.world.quotes import (
     quote,
     unit_prices,
 )
-from ingest.demo.world.scales import SCALES
-from ingest.demo.world.truth import GroundTruth
+from demo.world.scales import SCALES
 from tests.hand_facts import HandFx, hand_deal
 
 SEED = 7

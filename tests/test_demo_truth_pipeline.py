@@ -19,13 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.demo.world import generate_world, roster
-from ingest.demo.world.accounts import Company, Contact, Deal, build_company
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.org import Org, Rep, Team, build_org
-from ingest.demo.world.pipelines import NEW_BUSINESS_ID, RENEWAL_ID
-from ingest.demo.world.scales import SCALES
-from ingest.demo.world.truth_pipeline import (
+from demo.truth.pipeline import (
     FUNNEL_COLUMNS,
     LEAD_COLUMNS,
     SNAPSHOT_COLUMNS,
@@ -34,6 +28,12 @@ from ingest.demo.world.truth_pipeline import (
     TEAM_MONTHLY_COLUMNS,
     PipelineTruth,
 )
+from demo.world import generate_world, roster
+from demo.world.accounts import Company, Contact, Deal, build_company
+from demo.world.fx import FxRates
+from demo.world.org import Org, Rep, Team, build_org
+from demo.world.pipelines import NEW_BUSINESS_ID, RENEWAL_ID
+from demo.world.scales import SCALES
 from tests.hand_facts import HandFx, utc
 
 SALES, RENEWALS = "Sales Pipeline", "Renewals & Upsell"
@@ -570,7 +570,7 @@ def test_parts_merge_to_one_pass_and_expected_is_written(tmp_path: Path) -> None
 
 
 def test_generated_totals_agree_with_independent_paths(tmp_path: Path) -> None:
-    """The rep truth (truth.py) and the exports give the same totals by other roads."""
+    """The rep truth (ground_truth.py) and the exports give the same totals by other roads."""
     world = generate_world(tmp_path / "xs", "xs", 7)
     expected = world.folder / "expected"
 

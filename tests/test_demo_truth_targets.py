@@ -16,13 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo.world import generate_world, people_files, roster
-from ingest.demo.world.accounts import Company, Deal, build_company
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.org import Org, Rep, Team, build_org
-from ingest.demo.world.payments import CustomerPayments, Refund, company_payment_facts
-from ingest.demo.world.scales import SCALES
-from ingest.demo.world.truth_targets import (
+from demo.truth.targets import (
     COMMISSION_COLUMNS,
     COVERAGE_COLUMNS,
     FORECAST_COLUMNS,
@@ -30,6 +24,12 @@ from ingest.demo.world.truth_targets import (
     QUARTERLY_COLUMNS,
     TargetsTruth,
 )
+from demo.world import generate_world, people_files, roster
+from demo.world.accounts import Company, Deal, build_company
+from demo.world.fx import FxRates
+from demo.world.org import Org, Rep, Team, build_org
+from demo.world.payments import CustomerPayments, Refund, company_payment_facts
+from demo.world.scales import SCALES
 from tests.hand_facts import (
     HandFx,
     at,

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.demo.world import generate_world
-from ingest.demo.world.dirty import CRM_VARIANTS, FILE_VARIANTS, STRIPE_VARIANTS
-from ingest.demo.world.scales import SCALES, Scale
+from demo.world import generate_world
+from demo.world.dirty import CRM_VARIANTS, FILE_VARIANTS, STRIPE_VARIANTS
+from demo.world.scales import SCALES, Scale
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
@@ -133,10 +133,10 @@ def test_expected_bookings_recomputed_from_the_exports(tmp_path: Path) -> None:
 
 
 def test_enps_worked_by_hand(tmp_path: Path) -> None:
-    from ingest.demo.world.fx import FxRates
-    from ingest.demo.world.org import Org, Rep, Team
-    from ingest.demo.world.people_files import SurveyResponse
-    from ingest.demo.world.truth import GroundTruth
+    from demo.truth.ground_truth import GroundTruth
+    from demo.world.fx import FxRates
+    from demo.world.org import Org, Rep, Team
+    from demo.world.people_files import SurveyResponse
 
     day = date(2026, 1, 15)
 
@@ -198,8 +198,8 @@ def test_rep_month_kpis_worked_out_by_hand() -> None:
     mean and median deal 1,000.00; cycle 20 days; quota 4,000.00: attainment 0.5.
     R1, February: D4 alone. R2, January: D5 alone, no quota.
     """
-    from ingest.demo.world.accounts import Company
-    from ingest.demo.world.truth import GroundTruth
+    from demo.truth.ground_truth import GroundTruth
+    from demo.world.accounts import Company
     from tests.hand_facts import HandFx, hand_deal
 
     r1 = [("R1", "2025-12-01")]

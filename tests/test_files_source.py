@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.demo.world import generate_world
+from demo.world import generate_world
 from ingest.files import FILE_TABLES, files_source
 from ingest.files.commission_plan import read_commission_plans
 from ingest.files.csv_files import read_csv_file

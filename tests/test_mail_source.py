@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from ingest.demo.mail import (
+from demo.formats.mail import (
     MailMessage,
     deliver_maildir,
     mbox_entry,
@@ -30,7 +30,7 @@ from ingest.demo.mail import (
     write_maildir,
     write_mbox,
 )
-from ingest.demo.world import generate_world
+from demo.world import generate_world
 from ingest.mail import MAIL_TABLES, mail_source
 from ingest.mail import eml as eml_module
 from ingest.mail import maildir as maildir_module

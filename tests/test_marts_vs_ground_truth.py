@@ -1,7 +1,7 @@
 """Every mart, built by the real pipeline from the demo world, held against its ground truth.
 
-The ground truth is computed by the generator from its own facts (ingest/demo/world/
-truth*.py), never from the exports or through SQL. Scale xs runs every source through
+The ground truth is computed by the generator from its own facts (demo/truth/), never
+from the exports or through SQL. Scale xs runs every source through
 the daily_refresh job; scale s is the warehouse `sales-tracker demo` builds.
 """
 

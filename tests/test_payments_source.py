@@ -16,10 +16,10 @@ import pytest
 import requests
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from demo.sandbox import Knobs, mutate_world, start_sandbox
+from demo.world import generate_world
+from demo.world.scales import SCALES, Scale
 from ingest.api import ApiAuthError
-from ingest.demo.sandbox import Knobs, mutate_world, start_sandbox
-from ingest.demo.world import generate_world
-from ingest.demo.world.scales import SCALES, Scale
 from ingest.payments import PAYMENTS_TABLES, payments_source
 from ingest.payments import source as payments_source_module
 from ingest.pipeline import make_pipeline

@@ -23,19 +23,19 @@ from typing import Any
 import pytest
 import requests
 
-from ingest.demo.files import write_jsonl
-from ingest.demo.hubspot import (
+from demo.formats.files import write_jsonl
+from demo.formats.hubspot import (
     Stage,
     deal_object,
     hubspot_timestamp,
     owner_object,
     pipeline_object,
 )
-from ingest.demo.sandbox import Knobs, KnobsError, SandboxHandle, mutate_world, start_sandbox
-from ingest.demo.sandbox.hubspot_api import NOT_OBJECT_TYPES
-from ingest.demo.sandbox.values import epoch_ms
-from ingest.demo.stripe import OBJECT_TYPES as STRIPE_OBJECT_TYPES
-from ingest.demo.world import generate_world
+from demo.formats.stripe import OBJECT_TYPES as STRIPE_OBJECT_TYPES
+from demo.sandbox import Knobs, KnobsError, SandboxHandle, mutate_world, start_sandbox
+from demo.sandbox.hubspot_api import NOT_OBJECT_TYPES
+from demo.sandbox.values import epoch_ms
+from demo.world import generate_world
 
 TOKEN = "sandbox-test-token"
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -293,7 +293,7 @@ def test_loads_object_types_lazily_and_counts_requests(client: Client) -> None:
 
 def test_run_sandbox_prints_its_url_once_and_stops_on_interrupt(world: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from ingest.demo.sandbox import run_sandbox; "
+        "import sys; from pathlib import Path; from demo.sandbox import run_sandbox; "
         "run_sandbox(Path(sys.argv[1]), 0, sys.argv[2])"
     )
     process = subprocess.Popen(

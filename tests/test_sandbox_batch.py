@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo.sandbox import Knobs, start_sandbox
+from demo.sandbox import Knobs, start_sandbox
 from tests.test_sandbox import TOKEN, Client, build_world, jsonl
 
 DEALS_READ = "/crm/v3/objects/deals/batch/read"

@@ -6,9 +6,9 @@ the ``sales-tracker sandbox`` command, ``mutate_world`` to give incremental load
 something to pick up between two runs.
 """
 
-from ingest.demo.sandbox.knobs import FAULT_KINDS, Knobs, KnobsError
-from ingest.demo.sandbox.mutate import MutationSummary, mutate_world
-from ingest.demo.sandbox.server import SandboxHandle, run_sandbox, start_sandbox
+from demo.sandbox.knobs import FAULT_KINDS, Knobs, KnobsError
+from demo.sandbox.mutate import MutationSummary, mutate_world
+from demo.sandbox.server import SandboxHandle, run_sandbox, start_sandbox
 
 __all__ = [
     "FAULT_KINDS",

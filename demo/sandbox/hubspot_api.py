@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from ingest.demo.sandbox.responses import ApiError, ApiRequest, Response, hubspot_error
-from ingest.demo.sandbox.search import parse_search, run_search
-from ingest.demo.sandbox.store import Entry, ObjectIndex, World
+from demo.sandbox.responses import ApiError, ApiRequest, Response, hubspot_error
+from demo.sandbox.search import parse_search, run_search
+from demo.sandbox.store import Entry, ObjectIndex, World
 
 OWNERS_DEFAULT_LIMIT = 100
 OWNERS_MAX_LIMIT = 500

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.demo.sandbox.mutate_crm import mutate_crm
-from ingest.demo.sandbox.mutate_payments import mutate_payments
-from ingest.demo.sandbox.worldfiles import Changes
+from demo.sandbox.mutate_crm import mutate_crm
+from demo.sandbox.mutate_payments import mutate_payments
+from demo.sandbox.worldfiles import Changes
 
 
 @dataclass(frozen=True)

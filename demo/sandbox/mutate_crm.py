@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingest.demo.hubspot import hubspot_timestamp
-from ingest.demo.sandbox.values import epoch_ms, id_key
-from ingest.demo.sandbox.worldfiles import Changes, objects, rewrite, share_of, sorted_ids
+from demo.formats.hubspot import hubspot_timestamp
+from demo.sandbox.values import epoch_ms, id_key
+from demo.sandbox.worldfiles import Changes, objects, rewrite, share_of, sorted_ids
 
 CRM_NOT_OBJECTS = {"owners", "deal_pipelines", "ticket_pipelines", "call_dispositions"}
 # Never changed by an update: identity, timestamps and references to other objects.

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.demo.sandbox.worldfiles import Changes, keep, objects, rewrite, share_of, sorted_ids
+from demo.sandbox.worldfiles import Changes, keep, objects, rewrite, share_of, sorted_ids
 
 STRIPE_UPDATABLE = ("customers", "products", "prices", "invoices", "charges")
 STRIPE_API_VERSION = "2024-06-20"

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.demo.sandbox.responses import ApiError, hubspot_error
-from ingest.demo.sandbox.store import INDEXED_PROPERTIES, Entry, ObjectIndex
-from ingest.demo.sandbox.values import Typed, id_key, typed_value
+from demo.sandbox.responses import ApiError, hubspot_error
+from demo.sandbox.store import INDEXED_PROPERTIES, Entry, ObjectIndex
+from demo.sandbox.values import Typed, id_key, typed_value
 
 SEARCH_RESULT_CAP = 10_000
 SEARCH_MAX_LIMIT = 200

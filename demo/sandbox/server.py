@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ingest.demo.sandbox import hubspot_api, stripe_api
-from ingest.demo.sandbox.knobs import Knobs, KnobsError
-from ingest.demo.sandbox.mutate import mutate_world
-from ingest.demo.sandbox.responses import (
+from demo.sandbox import hubspot_api, stripe_api
+from demo.sandbox.knobs import Knobs, KnobsError
+from demo.sandbox.mutate import mutate_world
+from demo.sandbox.responses import (
     Api,
     ApiError,
     ApiRequest,
@@ -37,8 +37,8 @@ from ingest.demo.sandbox.responses import (
     rate_limited,
     unauthorized,
 )
-from ingest.demo.sandbox.store import World
-from ingest.demo.sandbox.traffic import RateLimiter, Stats, endpoint_label
+from demo.sandbox.store import World
+from demo.sandbox.traffic import RateLimiter, Stats, endpoint_label
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from ingest.demo.sandbox.values import IdKey, Typed, id_key, typed_value
+from demo.sandbox.values import IdKey, Typed, id_key, typed_value
 
 logger = logging.getLogger(__name__)
 

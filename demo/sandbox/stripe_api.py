@@ -12,9 +12,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import Any
 
-from ingest.demo.sandbox.responses import ApiError, ApiRequest, Response, stripe_error
-from ingest.demo.sandbox.store import Entry, ObjectIndex, World
-from ingest.demo.stripe import OBJECT_TYPES
+from demo.formats.stripe import OBJECT_TYPES
+from demo.sandbox.responses import ApiError, ApiRequest, Response, stripe_error
+from demo.sandbox.store import Entry, ObjectIndex, World
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.demo.sandbox.values import id_key
+from demo.sandbox.values import id_key
 
 Changes = dict[str, dict[str, tuple[str, ...]]]  # object type -> kind -> ids
 

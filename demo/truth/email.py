@@ -72,13 +72,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.demo.files import write_csv
-from ingest.demo.hubspot import hubspot_timestamp, to_hubspot_precision
-from ingest.demo.mail import MailMessage
-from ingest.demo.world.accounts import Company
-from ingest.demo.world.activities import Activity
-from ingest.demo.world.org import Org
-from ingest.demo.world.scales import COMPANY_TIMEZONE, WORLD_END
+from demo.formats.files import write_csv
+from demo.formats.hubspot import hubspot_timestamp, to_hubspot_precision
+from demo.formats.mail import MailMessage
+from demo.world.accounts import Company
+from demo.world.activities import Activity
+from demo.world.org import Org
+from demo.world.scales import COMPANY_TIMEZONE, WORLD_END
 
 LEAD_RESPONSE_COLUMNS = [
     "contact_id",

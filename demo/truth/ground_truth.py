@@ -16,15 +16,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.demo.files import write_csv
-from ingest.demo.stripe import major_units
-from ingest.demo.world.accounts import Company
-from ingest.demo.world.activities import CALL_DISPOSITIONS, Activity
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.org import Org
-from ingest.demo.world.people_files import SurveyResponse
-from ingest.demo.world.quotes import DealLines
-from ingest.demo.world.scales import COMPANY_TIMEZONE
+from demo.formats.files import write_csv
+from demo.formats.stripe import major_units
+from demo.world.accounts import Company
+from demo.world.activities import CALL_DISPOSITIONS, Activity
+from demo.world.fx import FxRates
+from demo.world.org import Org
+from demo.world.people_files import SurveyResponse
+from demo.world.quotes import DealLines
+from demo.world.scales import COMPANY_TIMEZONE
 
 CENT = Decimal("0.01")
 REP_MONTHLY_COLUMNS = [

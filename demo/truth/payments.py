@@ -34,7 +34,7 @@ Conventions (kpis.md "Conventions", and the choices it leaves open):
 ``revenue_monthly.csv`` (mirrors ``mart_revenue_monthly``): one row per month from the
 first month with a booking, a (not void) invoice, a charge or a refund to WORLD_END's
 month, months without activity included.
-- ``bookings_amount``: the month's bookings as ``truth.py`` counts them: counted won
+- ``bookings_amount``: the month's bookings as ``ground_truth.py`` counts them: counted won
   deals by Jakarta close month, each converted at its close day's rate and rounded half
   up to cents before the sum (all companies, customers or not).
 - ``expansion_bookings_amount``: the part of ``bookings_amount`` from deals of type
@@ -107,12 +107,12 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.demo.files import write_csv
-from ingest.demo.stripe import major_units
-from ingest.demo.world.accounts import Company
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.payments import CustomerPayments, Invoice
-from ingest.demo.world.scales import COMPANY_TIMEZONE, WORLD_END, WORLD_START
+from demo.formats.files import write_csv
+from demo.formats.stripe import major_units
+from demo.world.accounts import Company
+from demo.world.fx import FxRates
+from demo.world.payments import CustomerPayments, Invoice
+from demo.world.scales import COMPANY_TIMEZONE, WORLD_END, WORLD_START
 
 TOLERANCE = Decimal("0.01")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

@@ -4,7 +4,7 @@ Computed from the ``Company``/``Deal``/``Contact`` facts and the ``Org`` (team h
 never by reading exports back. Chunked workers each fill a ``PipelineTruth``, hand back
 ``part()`` (picklable) and the main process ``merge``s them, as ``GroundTruth`` does.
 
-Conventions, as in ``truth.py``: days and months are cut in the company time zone
+Conventions, as in ``ground_truth.py``: days and months are cut in the company time zone
 (Asia/Jakarta); a month is written as its first day (``2026-01-01``); archived and test
 deals (``deal.counts`` False) leave every measure, including the leads they would
 convert and the snapshots before they were archived; a deal amount converts to the
@@ -86,14 +86,14 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.demo.files import write_csv
-from ingest.demo.hubspot import to_hubspot_precision
-from ingest.demo.world.accounts import Company, Contact, Deal
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.org import Org
-from ingest.demo.world.pipelines import PIPELINES, open_stages, won_stage
-from ingest.demo.world.scales import COMPANY_TIMEZONE, WORLD_END, WORLD_START
-from ingest.demo.world.truth import GroundTruth, _cents, _ratio
+from demo.formats.files import write_csv
+from demo.formats.hubspot import to_hubspot_precision
+from demo.truth.ground_truth import GroundTruth, _cents, _ratio
+from demo.world.accounts import Company, Contact, Deal
+from demo.world.fx import FxRates
+from demo.world.org import Org
+from demo.world.pipelines import PIPELINES, open_stages, won_stage
+from demo.world.scales import COMPANY_TIMEZONE, WORLD_END, WORLD_START
 
 ZERO = Decimal("0.00")
 LEAD_WINDOW = timedelta(days=90)
@@ -185,7 +185,7 @@ class PipelinePart:
 
 
 class PipelineTruth:
-    local_date = GroundTruth.local_date  # the same Jakarta cut as truth.py
+    local_date = GroundTruth.local_date  # the same Jakarta cut as ground_truth.py
 
     def __init__(self, org: Org, fx: FxRates, reporting_currency: str = "USD") -> None:
         self.org = org

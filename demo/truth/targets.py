@@ -10,7 +10,7 @@ changes the truth). Chunked workers each fill a ``TargetsTruth``, hand back ``pa
 aggregate is an exact sum of cents (or of cents x a one-digit probability), so the merge
 order does not matter, and every derived number is computed at ``write``.
 
-Conventions, as in ``truth.py`` and ``truth_pipeline.py``: days, months and quarters are
+Conventions, as in ``ground_truth.py`` and ``pipeline.py``: days, months and quarters are
 cut in the company time zone (Asia/Jakarta) and written as their first day; archived and
 test deals (``deal.counts`` False) leave every measure; a won deal counts for its owner
 at the close instant, in its Jakarta close month, for its amount at close converted at
@@ -20,7 +20,7 @@ Jakarta day, rounded per charge and per refund; ratios are written with ``_ratio
 float's repr), empty where the denominator is zero or missing. A *quota* is the rep's
 monthly quota; a quota of zero counts as no quota. The *state of a deal as of an
 instant* (stage, owner, amount, close date) is the latest value of each history changed
-strictly before the instant (``truth_pipeline.open_states``); the deal is open then when
+strictly before the instant (``pipeline.open_states``); the deal is open then when
 it was created before the instant and its stage is an open stage of its pipeline.
 
 ``rep_attainment_quarterly.csv``: one row per rep and quarter with a quota or a booking.
@@ -101,16 +101,16 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from ingest.demo.files import write_csv
-from ingest.demo.stripe import major_units
-from ingest.demo.world.accounts import Company
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.org import Org
-from ingest.demo.world.payments import CustomerPayments
-from ingest.demo.world.scales import COMPANY_TIMEZONE, WORLD_END, WORLD_START
-from ingest.demo.world.truth import GroundTruth, _cents, _ratio
-from ingest.demo.world.truth_payments import shift_month
-from ingest.demo.world.truth_pipeline import open_states, stage_probabilities
+from demo.formats.files import write_csv
+from demo.formats.stripe import major_units
+from demo.truth.ground_truth import GroundTruth, _cents, _ratio
+from demo.truth.payments import shift_month
+from demo.truth.pipeline import open_states, stage_probabilities
+from demo.world.accounts import Company
+from demo.world.fx import FxRates
+from demo.world.org import Org
+from demo.world.payments import CustomerPayments
+from demo.world.scales import COMPANY_TIMEZONE, WORLD_END, WORLD_START
 
 ZERO = Decimal("0.00")
 FORECAST_MONTHS = 3  # the as-of month and the two after it
@@ -214,7 +214,7 @@ class TargetsPart:
 
 
 class TargetsTruth:
-    local_date = GroundTruth.local_date  # the same Jakarta cut as truth.py
+    local_date = GroundTruth.local_date  # the same Jakarta cut as ground_truth.py
 
     def __init__(
         self,

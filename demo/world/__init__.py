@@ -18,30 +18,30 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.demo import stripe
-from ingest.demo.files import JsonlWriters, write_csv, write_jsonl
-from ingest.demo.world import crm_export, people_files, quotes, roster
-from ingest.demo.world.accounts import build_company
-from ingest.demo.world.activities import company_activities
-from ingest.demo.world.catalog import catalog
-from ingest.demo.world.crm_emails import logged_emails
-from ingest.demo.world.dirty import (
+from demo.formats import stripe
+from demo.formats.files import JsonlWriters, write_csv, write_jsonl
+from demo.truth.email import EmailTruth, EmailTruthPart
+from demo.truth.ground_truth import GroundTruth, TruthPart
+from demo.truth.payments import PaymentsPart, PaymentsTruth
+from demo.truth.pipeline import PipelinePart, PipelineTruth
+from demo.truth.targets import TargetsPart, TargetsTruth
+from demo.world import crm_export, people_files, quotes, roster
+from demo.world.accounts import build_company
+from demo.world.activities import company_activities
+from demo.world.catalog import catalog
+from demo.world.crm_emails import logged_emails
+from demo.world.dirty import (
     CRM_VARIANTS,
     STRIPE_VARIANTS,
     DirtyWriters,
     dirty_rows,
     merge_counts,
 )
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.mailboxes import MailWriter, company_mail, finish_mail, reset_mail
-from ingest.demo.world.org import Org, build_org
-from ingest.demo.world.payments import company_payment_facts, stripe_objects
-from ingest.demo.world.scales import SCALES
-from ingest.demo.world.truth import GroundTruth, TruthPart
-from ingest.demo.world.truth_email import EmailTruth, EmailTruthPart
-from ingest.demo.world.truth_payments import PaymentsPart, PaymentsTruth
-from ingest.demo.world.truth_pipeline import PipelinePart, PipelineTruth
-from ingest.demo.world.truth_targets import TargetsPart, TargetsTruth
+from demo.world.fx import FxRates
+from demo.world.mailboxes import MailWriter, company_mail, finish_mail, reset_mail
+from demo.world.org import Org, build_org
+from demo.world.payments import company_payment_facts, stripe_objects
+from demo.world.scales import SCALES
 
 
 @dataclass(frozen=True)

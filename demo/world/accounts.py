@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ingest.demo.world.fx import EXPONENTS, FxRates
-from ingest.demo.world.org import FIRST_NAMES, LAST_NAMES, Org, Rep
-from ingest.demo.world.pipelines import (
+from demo.world.fx import EXPONENTS, FxRates
+from demo.world.org import FIRST_NAMES, LAST_NAMES, Org, Rep
+from demo.world.pipelines import (
     NEW_BUSINESS_ID,
     RENEWAL_ID,
     forecast_category,
@@ -22,7 +22,7 @@ from ingest.demo.world.pipelines import (
     open_stages,
     won_stage,
 )
-from ingest.demo.world.scales import WORLD_END, WORLD_START
+from demo.world.scales import WORLD_END, WORLD_START
 
 COUNTRIES = (  # country, currency, weight
     ("ID", "IDR", 40),

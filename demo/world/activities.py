@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 
-from ingest.demo.world.accounts import Company, Deal
-from ingest.demo.world.scales import WORLD_END
+from demo.world.accounts import Company, Deal
+from demo.world.scales import WORLD_END
 
 # HubSpot's default call dispositions (id -> label).
 CALL_DISPOSITIONS = {

@@ -13,9 +13,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from ingest.demo import stripe
-from ingest.demo.world.fx import CURRENCIES, EXPONENTS
-from ingest.demo.world.scales import WORLD_START
+from demo.formats import stripe
+from demo.world.fx import CURRENCIES, EXPONENTS
+from demo.world.scales import WORLD_START
 
 CATALOG_CREATED = stripe.unix(WORLD_START - timedelta(days=120))
 PRICE_LISTS = ("list", "partner", "enterprise")

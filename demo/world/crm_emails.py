@@ -13,10 +13,10 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from ingest.demo.hubspot import crm_object
-from ingest.demo.mail import MailMessage
-from ingest.demo.world.accounts import Company
-from ingest.demo.world.org import Org
+from demo.formats.hubspot import crm_object
+from demo.formats.mail import MailMessage
+from demo.world.accounts import Company
+from demo.world.org import Org
 
 LOGGED_SHARE = 0.6  # of a rep's customer messages; the rest never reach the CRM
 ID_OFFSET = 5 * 10**10  # calls, meetings, notes and tasks use 1-4 x 10**10

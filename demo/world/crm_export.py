@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.demo.hubspot import (
+from demo.formats.hubspot import (
     crm_object,
     hubspot_timestamp,
     owner_object,
     pipeline_object,
     property_text,
 )
-from ingest.demo.world.accounts import Company, Contact, Deal
-from ingest.demo.world.activities import CALL_DISPOSITIONS, Activity
-from ingest.demo.world.org import Org, Rep
-from ingest.demo.world.pipelines import PIPELINES
-from ingest.demo.world.scales import WORLD_END, WORLD_START
+from demo.world.accounts import Company, Contact, Deal
+from demo.world.activities import CALL_DISPOSITIONS, Activity
+from demo.world.org import Org, Rep
+from demo.world.pipelines import PIPELINES
+from demo.world.scales import WORLD_END, WORLD_START
 
 # The custom deal property that marks test deals (see SALES_TRACKER test-deal settings).
 TEST_DEAL_PROPERTY = "test_deal"

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ingest.demo.files import JsonlWriters
+from demo.formats.files import JsonlWriters
 
 Obj = dict[str, Any]
 Variant = Callable[[Obj], Obj]

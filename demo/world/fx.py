@@ -10,7 +10,7 @@ import random
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from ingest.demo.world.scales import WORLD_END, WORLD_START
+from demo.world.scales import WORLD_END, WORLD_START
 
 # Starting units per USD, and ISO 4217 minor-unit exponents.
 CURRENCIES = {"USD": 1.0, "IDR": 15_600.0, "SGD": 1.34, "EUR": 0.92, "JPY": 149.0}

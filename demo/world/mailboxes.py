@@ -43,17 +43,17 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingest.demo.mail import (
+from demo.formats.mail import (
     MailMessage,
     deliver_maildir,
     maildir_name,
     mbox_entry,
     render_message,
 )
-from ingest.demo.world.accounts import Company, Contact, Deal
-from ingest.demo.world.org import REP_EMAIL_DOMAIN, Org, Rep
-from ingest.demo.world.scales import WORLD_END
-from ingest.demo.world.truth_email import add_business_minutes
+from demo.truth.email import add_business_minutes
+from demo.world.accounts import Company, Contact, Deal
+from demo.world.org import REP_EMAIL_DOMAIN, Org, Rep
+from demo.world.scales import WORLD_END
 
 REP_ZONE = timezone(timedelta(hours=7))  # the reps write from Jakarta
 CONTACT_ZONES: dict[str, tzinfo] = {

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ingest.demo.world.scales import WORLD_END, WORLD_START, Scale
+from demo.world.scales import WORLD_END, WORLD_START, Scale
 
 FIRST_NAMES = (
     "Ayu",

@@ -4,7 +4,7 @@ Pure functions of (seed, index, company, fx): each company draws from its own ra
 stream (``seed:payments:index``), so its payments do not depend on the others, and the
 chunked workers of ``generate_world`` can call them as they call ``build_company``.
 ``company_payment_facts`` gives the facts (``CustomerPayments``, what the ground truth in
-``truth_payments`` reads); ``stripe_objects`` renders them as Stripe API objects in their
+``demo.truth.payments`` reads); ``stripe_objects`` renders them as Stripe API objects in their
 final state as of ``WORLD_END``, with an events feed that carries their history;
 ``company_payments`` does both.
 
@@ -68,12 +68,12 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from ingest.demo import stripe
-from ingest.demo.world.accounts import Company, Deal
-from ingest.demo.world.catalog import PRODUCT_NAMES, PriceBook, amount_grain, price_book, typed
-from ingest.demo.world.fx import FxRates
-from ingest.demo.world.quotes import deal_lines, price_list
-from ingest.demo.world.scales import WORLD_END
+from demo.formats import stripe
+from demo.world.accounts import Company, Deal
+from demo.world.catalog import PRODUCT_NAMES, PriceBook, amount_grain, price_book, typed
+from demo.world.fx import FxRates
+from demo.world.quotes import deal_lines, price_list
+from demo.world.scales import WORLD_END
 
 END = stripe.unix(WORLD_END)
 DAY = 86_400

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from ingest.demo.world.org import Org
+from demo.world.org import Org
 
 SURVEY_COLUMNS = ["survey_id", "survey_date", "response_id", "team_name", "score"]
 

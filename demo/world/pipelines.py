@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ingest.demo.hubspot import Stage
+from demo.formats.hubspot import Stage
 
 # HubSpot's default pipeline, with readable stage ids.
 NEW_BUSINESS_ID = "default"

@@ -16,10 +16,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from ingest.demo import stripe
-from ingest.demo.hubspot import crm_object
-from ingest.demo.world.accounts import Company, Deal
-from ingest.demo.world.catalog import (
+from demo.formats import stripe
+from demo.formats.hubspot import crm_object
+from demo.world.accounts import Company, Deal
+from demo.world.catalog import (
     ADDONS,
     PRICE_LISTS,
     PRODUCT_NAMES,
@@ -27,9 +27,9 @@ from ingest.demo.world.catalog import (
     amount_grain,
     price_book,
 )
-from ingest.demo.world.fx import CURRENCIES
-from ingest.demo.world.pipelines import PIPELINES
-from ingest.demo.world.scales import WORLD_END, WORLD_START
+from demo.world.fx import CURRENCIES
+from demo.world.pipelines import PIPELINES
+from demo.world.scales import WORLD_END, WORLD_START
 
 PRICE_LIST_WEIGHTS = (60, 80, 100)  # cumulative: list, partner, enterprise
 REP_DISCOUNTS = (0, 0, 0, 0.05, 0.1, 0.15, 0.2)  # on top of the price list

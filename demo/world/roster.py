@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-from ingest.demo.world.org import Org
-from ingest.demo.world.scales import WORLD_END, WORLD_START
+from demo.world.org import Org
+from demo.world.scales import WORLD_END, WORLD_START
 
 ROSTER_COLUMNS = ["rep_email", "rep_id", "team_name", "valid_from", "valid_to"]
 QUOTA_COLUMNS = ["rep_email", "month", "quota_amount", "currency_code"]
