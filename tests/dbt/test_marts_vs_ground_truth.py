@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CliDemo, DemoWarehouses
-from tests.marts import MARTS, MartTruth, mismatches
+from tests.support.marts import MARTS, MartTruth, mismatches
 
 SHOWN = 20
 

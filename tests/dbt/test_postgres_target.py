@@ -1,5 +1,5 @@
 """The PostgreSQL target, chosen from the environment as a deployment sets it, on the xs
-demo world: every dbt relation equals DuckDB's (tests/test_cross_target_parity.py) and
+demo world: every dbt relation equals DuckDB's (tests/dbt/test_cross_target_parity.py) and
 the same malformed records are quarantined, none lost."""
 
 from __future__ import annotations

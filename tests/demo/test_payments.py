@@ -27,7 +27,7 @@ from demo.world.payments import (
     stripe_objects,
 )
 from demo.world.scales import SCALES, WORLD_END
-from tests.hand_facts import (
+from tests.support.hand_facts import (
     HandFx,
     at,
     hand_company,

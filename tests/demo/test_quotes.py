@@ -24,7 +24,7 @@ from demo.world.quotes import (
     unit_prices,
 )
 from demo.world.scales import SCALES
-from tests.hand_facts import HandFx, hand_deal
+from tests.support.hand_facts import HandFx, hand_deal
 
 SEED = 7
 

@@ -47,7 +47,7 @@ STAGES = (
     Stage("closedlost", "Closed Lost", Decimal("0.0"), is_closed=True),
 )
 BIG_WORLD_DEALS = 10_050
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- the world --------------------------------------------------------------------------

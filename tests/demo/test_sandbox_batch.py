@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from demo.sandbox import Knobs, start_sandbox
-from tests.test_sandbox import TOKEN, Client, build_world, jsonl
+from tests.demo.test_sandbox import TOKEN, Client, build_world, jsonl
 
 DEALS_READ = "/crm/v3/objects/deals/batch/read"
 

@@ -34,7 +34,7 @@ from demo.world.fx import FxRates
 from demo.world.org import Org, Rep, Team, build_org
 from demo.world.pipelines import NEW_BUSINESS_ID, RENEWAL_ID
 from demo.world.scales import SCALES
-from tests.hand_facts import HandFx, utc
+from tests.support.hand_facts import HandFx, utc
 
 SALES, RENEWALS = "Sales Pipeline", "Renewals & Upsell"
 OUTPUTS = {

@@ -30,7 +30,7 @@ from demo.world.fx import FxRates
 from demo.world.org import Org, Rep, Team, build_org
 from demo.world.payments import CustomerPayments, Refund, company_payment_facts
 from demo.world.scales import SCALES
-from tests.hand_facts import (
+from tests.support.hand_facts import (
     HandFx,
     at,
     hand_company,

@@ -200,7 +200,7 @@ def test_rep_month_kpis_worked_out_by_hand() -> None:
     """
     from demo.truth.ground_truth import GroundTruth
     from demo.world.accounts import Company
-    from tests.hand_facts import HandFx, hand_deal
+    from tests.support.hand_facts import HandFx, hand_deal
 
     r1 = [("R1", "2025-12-01")]
     d5_owners = [("R2", "2025-12-01"), ("R1", "2026-01-10 00:00")]

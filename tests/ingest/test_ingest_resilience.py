@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from demo.world import generate_world
-from tests.cli_support import CLI, cli_env, run_cli, world_sources
+from tests.support.cli import CLI, cli_env, run_cli, world_sources
 
 DATASETS = ("raw_crm", "raw_payments", "raw_email", "raw_files")
 

@@ -38,7 +38,7 @@ from ingest.mail import source as mail_source_module
 from ingest.pipeline import make_pipeline
 from ingest.settings import ImapCredentials, Settings
 from tests.conftest import scratch_settings
-from tests.mail_imap_server import (
+from tests.support.mail_imap_server import (
     HOST,
     MailImapServer,
     exception_chain,

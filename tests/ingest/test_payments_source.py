@@ -25,7 +25,7 @@ from ingest.payments import source as payments_source_module
 from ingest.pipeline import make_pipeline
 from ingest.settings import Settings
 from tests.conftest import scratch_settings
-from tests.payments_support import (
+from tests.support.payments import (
     SNAPSHOT_COLUMNS,
     STRIPE_KEY_VARIABLE,
     StripeClient,

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from demo.world import generate_world
-from tests.cli_support import cli_env, run_cli, world_sources
 from tests.conftest import CliDemo
+from tests.support.cli import cli_env, run_cli, world_sources
 
 
 def test_demo_exits_0_and_prints_the_kpi_summary(cli_demo: CliDemo) -> None:

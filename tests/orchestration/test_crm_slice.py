@@ -10,7 +10,7 @@ from ingest.settings import Settings
 from orchestration.runner import failure_report, run_daily_refresh
 from orchestration.warehouse import query
 from tests.conftest import scratch_settings
-from tests.hand_world import (
+from tests.support.hand_world import (
     EXPECTED_MART,
     assert_rows_match,
     rep_performance_monthly,

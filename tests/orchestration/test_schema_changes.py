@@ -13,7 +13,7 @@ from orchestration.assets.ingestion import build_ingestion_assets
 from orchestration.resources import build_resources
 from orchestration.warehouse import query
 from tests.conftest import scratch_settings
-from tests.hand_world import write_hand_world
+from tests.support.hand_world import write_hand_world
 
 
 def load_crm(settings: Settings) -> dg.ExecuteInProcessResult:
