@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import statistics
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,3 +81,13 @@ def test_run_without_a_crm_export_names_what_to_set(tmp_path: Path) -> None:
     completed = run_cli(["run", "--warehouse", str(tmp_path / "sales.duckdb")], cli_env(tmp_path))
     assert completed.returncode == 1
     assert "set SALES_TRACKER_CRM_EXPORT (or pass --crm-export)" in completed.stderr
+
+
+def test_the_cli_imports_the_demo_only_in_the_commands_that_use_it() -> None:
+    """A deployment's `sales-tracker run` never loads the demo: lint-imports keeps it out of
+    the code location, and this keeps the CLI's own imports of it inside its commands."""
+    probe = "import sys, orchestration.cli; print([m for m in sys.modules if m[:4] == 'demo'])"
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == "[]"
