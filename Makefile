@@ -15,7 +15,7 @@ help:
 	@echo "make test   run the test suite (starts its own PostgreSQL server)"
 	@echo "make bench  print throughput and peak memory at scales s and m (BENCH_SCALES=...)"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
-	@echo "make lint   ruff check and format check"
+	@echo "make lint   ruff check, format check and the import contracts (pyproject.toml)"
 	@echo "make clean  remove the warehouse, Dagster storage and dbt artifacts"
 
 $(VENV_STAMP): pyproject.toml uv.lock
@@ -34,9 +34,10 @@ setup: $(VENV_STAMP) $(MANIFEST)
 demo: setup
 	$(UV) run --frozen sales-tracker demo
 
-# The two long warehouse builds run side by side, the other tests around them.
+# Two workers, as CI has: the two long warehouse builds run side by side, the other tests
+# around them.
 test: setup
-	$(UV) run --frozen pytest -n auto --maxprocesses 4 --dist loadgroup --durations 15
+	$(UV) run --frozen pytest -n 2 --dist loadgroup --durations 15
 
 BENCH_SCALES ?= s,m
 bench: setup
@@ -48,6 +49,7 @@ dev: setup
 lint: $(VENV_STAMP)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen lint-imports --no-logo
 
 format: $(VENV_STAMP)
 	$(UV) run --frozen ruff format .

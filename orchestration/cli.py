@@ -17,7 +17,7 @@ from ingest.settings import PROJECT_ROOT, Settings
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
 
-    from ingest.demo.world import WorldSummary
+    from demo.world import WorldSummary
 
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "warehouse" / "demo_export"
 
@@ -93,8 +93,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         generate_demo_world(args.out, args.scale, args.seed, args.workers, args.dirty_rate)
         return 0
     if args.command == "demo":
-        from ingest.demo.world.org import REP_EMAIL_DOMAIN
-        from ingest.demo.world.scales import WORLD_LAST_DAY
+        from demo.world.org import REP_EMAIL_DOMAIN
+        from demo.world.scales import WORLD_LAST_DAY
 
         world = generate_demo_world(args.out, args.scale, args.seed, args.workers)
         settings = Settings.from_env(
@@ -152,7 +152,7 @@ def _world_arguments(parser: argparse.ArgumentParser, default_scale: str) -> Non
 def generate_demo_world(
     out: Path, scale: str, seed: int, workers: int | None, dirty_rate: float = 0.0
 ) -> WorldSummary:
-    from ingest.demo.world import generate_world
+    from demo.world import generate_world
 
     print(f"Generating the demo world (scale {scale}, seed {seed}) in {out} ...", flush=True)
     world = generate_world(out, scale, seed, dirty_rate=dirty_rate, workers=workers, progress=True)
@@ -173,7 +173,7 @@ def serve_sandbox(
     world: Path, port: int, rate_limit: int | None, fault_rate: float, fault_seed: int
 ) -> int:
     """Serve ``world`` until Ctrl-C; the bearer token comes from SALES_TRACKER_SANDBOX_TOKEN."""
-    from ingest.demo.sandbox import Knobs, run_sandbox
+    from demo.sandbox import Knobs, run_sandbox
 
     if not world.is_dir():
         print(

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo.world import WorldSummary, generate_world
-from ingest.demo.world.org import REP_EMAIL_DOMAIN
-from ingest.demo.world.scales import WORLD_LAST_DAY
+from demo.world import WorldSummary, generate_world
+from demo.world.org import REP_EMAIL_DOMAIN
+from demo.world.scales import WORLD_LAST_DAY
 from ingest.settings import Settings
 from orchestration.runner import failure_report, run_daily_refresh
-from tests.cli_support import cli_env, run_cli
-from tests.postgres_server import PostgresServer, find_server_binaries, running_postgres
+from tests.support.cli import cli_env, run_cli
+from tests.support.postgres_server import PostgresServer, find_server_binaries, running_postgres
 
 # Tests sharing a warehouse fixture run on one xdist worker (`make test` runs
 # `pytest --dist loadgroup`), so each warehouse is built once, not once per worker.

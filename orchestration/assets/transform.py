@@ -41,7 +41,7 @@ def dbt_models(
     settings: ResourceParam[Settings],
 ) -> Iterator[Any]:
     # Unit tests type their mocked rows from the real upstream tables, which an optional
-    # source may lack: they run in the tests (tests/test_dbt_unit_tests.py), not in the job.
+    # source may lack: they run in the tests (tests/dbt/test_dbt_unit_tests.py), not in the job.
     build = ["build", "--exclude-resource-type", "unit_test"]
     yield from dbt.cli(
         [*build, "--vars", json.dumps(settings.dbt_vars())], context=context

@@ -23,12 +23,12 @@ from typing import Any
 import dlt  # noqa: F401  (imported before the clock starts)
 import duckdb
 
+from demo.sandbox import start_sandbox
+from demo.sandbox.mutate import mutate_world
+from demo.world import generate_world
+from demo.world.org import REP_EMAIL_DOMAIN
+from demo.world.scales import WORLD_LAST_DAY
 from ingest.crm import crm_source
-from ingest.demo.sandbox import start_sandbox
-from ingest.demo.sandbox.mutate import mutate_world
-from ingest.demo.world import generate_world
-from ingest.demo.world.org import REP_EMAIL_DOMAIN
-from ingest.demo.world.scales import WORLD_LAST_DAY
 from ingest.files import files_source
 from ingest.mail import mail_source
 from ingest.payments import payments_source

@@ -35,7 +35,7 @@ from ingest.settings import ApiCredentials, ImapCredentials, Settings
 from orchestration.runner import failure_report, run_job
 from orchestration.warehouse import query
 from tests.conftest import scratch_settings
-from tests.hand_world import write_hand_world
+from tests.support.hand_world import write_hand_world
 
 SECRET = "sk_test_never_in_a_message_42"
 

@@ -1,1 +1,0 @@
-"""The demo world: a deterministic sales company written in each source's export format."""
