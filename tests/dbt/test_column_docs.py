@@ -79,6 +79,38 @@ def kpi_blocks_off_the_page(manifest: dict[str, Any], kpi_page: ModuleType) -> l
     )
 
 
+def repeated_texts(manifest: dict[str, Any]) -> list[str]:
+    """Texts of their own (no doc block) that two columns of the core, intermediate and mart
+    models share: a text said twice belongs in a block."""
+    columns_by_text: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["config"].get("schema") == "staging":
+            continue
+        for column in node["columns"].values():
+            if not _doc_blocks(column) and column["description"].strip():
+                text = " ".join(column["description"].split())
+                columns_by_text.setdefault(text, []).append(f"{node['name']}.{column['name']}")
+    return sorted(", ".join(sorted(names)) for names in columns_by_text.values() if len(names) > 1)
+
+
+def unused_blocks(manifest: dict[str, Any]) -> list[str]:
+    """Column and convention blocks no model column uses (KPI blocks are checked above)."""
+    used = {
+        block
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        for column in node["columns"].values()
+        for block in _doc_blocks(column)
+    }
+    return sorted(
+        doc["name"]
+        for doc in manifest["docs"].values()
+        if doc["package_name"] == PACKAGE
+        and doc["name"].startswith("column__")
+        and doc["name"] not in used
+    )
+
+
 def test_every_mart_column_is_described(manifest: dict[str, Any]) -> None:
     assert len(mart_columns(manifest)) > 100
     assert undescribed_columns(manifest) == []
@@ -98,6 +130,11 @@ def test_every_kpi_column_uses_its_kpi_block(
 def test_every_kpi_block_is_used_or_planned(manifest: dict[str, Any], kpi_page: ModuleType) -> None:
     assert unused_kpi_blocks(manifest, kpi_page) == []
     assert kpi_blocks_off_the_page(manifest, kpi_page) == []
+
+
+def test_no_text_is_said_twice(manifest: dict[str, Any]) -> None:
+    assert repeated_texts(manifest) == []
+    assert unused_blocks(manifest) == []
 
 
 def test_a_rendered_description_carries_the_block_text(manifest: dict[str, Any]) -> None:
@@ -162,3 +199,18 @@ def test_a_kpi_block_outside_the_kpi_docs_is_reported(
     stray = {**broken["docs"][f"doc.{PACKAGE}.column__month"], "name": "kpi__stray"}
     broken["docs"][f"doc.{PACKAGE}.kpi__stray"] = stray
     assert kpi_blocks_off_the_page(broken, kpi_page) == ["kpi__stray"]
+
+
+def test_a_repeated_text_is_reported(manifest: dict[str, Any]) -> None:
+    broken = copy.deepcopy(manifest)
+    for model in ("fct_deals", "fct_deal_stage_events"):
+        column = _column(broken, model, "deal_id")
+        column["description"], column["doc_blocks"] = "HubSpot deal id.", []
+    assert repeated_texts(broken) == ["fct_deal_stage_events.deal_id, fct_deals.deal_id"]
+
+
+def test_an_unused_column_block_is_reported(manifest: dict[str, Any]) -> None:
+    broken = copy.deepcopy(manifest)
+    for _, column in mart_columns(broken):
+        column["doc_blocks"] = [b for b in column["doc_blocks"] if not b.endswith(".column__month")]
+    assert unused_blocks(broken) == ["column__month"]
