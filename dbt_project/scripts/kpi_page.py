@@ -136,7 +136,7 @@ def block_users(manifest: dict[str, Any]) -> dict[str, list[str]]:
     return {block: sorted(names) for block, names in users.items()}
 
 
-def sections(manifest: dict[str, Any], kpi_docs_dir: Path = KPI_DOCS_DIR) -> list[Section]:
+def sections(manifest: dict[str, Any]) -> list[Section]:
     """The page's sections in file order, each block in its order in the file."""
     contents = {
         doc["name"]: doc["block_contents"]
@@ -145,9 +145,12 @@ def sections(manifest: dict[str, Any], kpi_docs_dir: Path = KPI_DOCS_DIR) -> lis
     }
     users = block_users(manifest)
     result = []
-    for path in sorted(kpi_docs_dir.glob("*.md")):
+    for path in sorted(KPI_DOCS_DIR.glob("*.md")):
         source = path.read_text()
-        title = next(line[2:].strip() for line in source.splitlines() if line.startswith("# "))
+        titles = [line[2:].strip() for line in source.splitlines() if line.startswith("# ")]
+        if not titles:
+            raise ValueError(f"{path}: no `# ` heading to name the section")
+        title = titles[0]
         definitions = []
         for block in DOCS_BLOCK.findall(source):
             text = contents[block].strip() + "\n"
@@ -170,15 +173,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render(manifest: dict[str, Any], kpi_docs_dir: Path = KPI_DOCS_DIR) -> str:
+def render(manifest: dict[str, Any]) -> str:
     parts = [INTRO]
-    for section in sections(manifest, kpi_docs_dir):
+    for section in sections(manifest):
         rows = ["| block | definition | computed in |", "|---|---|---|"]
         for definition in section.definitions:
             if definition.planned_in:
                 where = f"planned ({definition.planned_in})"
             else:
-                where = ", ".join(f"`{name}`" for name in definition.used_by) or "every mart"
+                # A convention holds everywhere; an unused KPI fails tests/dbt/test_column_docs.py.
+                unused = "every mart" if definition.block.startswith("convention__") else "nowhere"
+                where = ", ".join(f"`{name}`" for name in definition.used_by) or unused
             rows.append(f"| `{definition.block}` | {_cell(definition.text)} | {where} |")
         parts.append(f"## {section.title}\n\n" + "\n".join(rows))
     return "\n\n".join(parts) + "\n"
