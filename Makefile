@@ -8,13 +8,14 @@ VENV_STAMP := .venv/.synced
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o -type f -print)
 
-.PHONY: help setup demo test bench dev lint format clean
+.PHONY: help setup demo test bench dev docs lint format clean
 
 help:
 	@echo "make demo   run daily_refresh on the demo world (DuckDB, no network) and print KPIs"
 	@echo "make test   run the test suite (starts its own PostgreSQL server)"
 	@echo "make bench  print throughput and peak memory at scales s and m (BENCH_SCALES=...)"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
+	@echo "make docs   write docs/kpis.md from the KPI doc blocks in dbt_project/docs/kpis/"
 	@echo "make lint   ruff check, format check and the import contracts (pyproject.toml)"
 	@echo "make clean  remove the warehouse, Dagster storage and dbt artifacts"
 
@@ -45,6 +46,9 @@ bench: setup
 
 dev: setup
 	$(UV) run --frozen sales-tracker dev
+
+docs: $(MANIFEST)
+	$(UV) run --frozen python dbt_project/scripts/kpi_page.py
 
 lint: $(VENV_STAMP)
 	$(UV) run --frozen ruff check .
