@@ -1,6 +1,7 @@
-"""The bench's floors compute the marts: each hand-written DuckDB query over staging
+"""The bench's floors compute their marts: each hand-written DuckDB query over staging
 (tests/bench/marts_floor) returns exactly its mart's rows on the xs world, so the bench
-compares equal work and every mart has a second computation independent of dbt."""
+compares equal work. Only the heaviest marts keep a floor, a performance anchor: the
+marts' correctness is proved against the demo world's ground truth."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from tests.bench.steps import MARTS_FLOOR_DIR, MARTS_PATH
 from tests.conftest import DemoWarehouses
 
 FLOORS = sorted(MARTS_FLOOR_DIR.glob("*.sql"))
+MOST_FLOORS = 3
 SHOWN = 3
 
 
-def test_every_mart_has_a_floor() -> None:
+def test_a_few_marts_have_a_floor() -> None:
     marts = {path.stem for path in (DBT_PROJECT_DIR / MARTS_PATH).rglob("mart_*.sql")}
-    assert {path.stem for path in FLOORS} == marts
+    assert {path.stem for path in FLOORS} <= marts
+    assert 0 < len(FLOORS) <= MOST_FLOORS
 
 
 @pytest.mark.parametrize("script", FLOORS, ids=lambda path: path.stem)
