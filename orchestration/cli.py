@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import SalesTrackerError
-from ingest.settings import Settings, default_demo_dir
+from ingest.settings import IN_CHECKOUT, Settings, default_demo_dir
 
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
@@ -206,8 +206,9 @@ def open_ui(port: int) -> int:
         str(port),
     ]
     print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home})", flush=True)
-    # From DAGSTER_HOME, so that Dagster does not warn about the repo's dagster.yaml template.
-    return subprocess.call(command, cwd=home)
+    # In a checkout from DAGSTER_HOME, so that Dagster does not warn about the repo's
+    # dagster.yaml template; installed, from here, where the defaults of the settings lie.
+    return subprocess.call(command, cwd=home if IN_CHECKOUT else None)
 
 
 def refresh(settings: Settings) -> int:
