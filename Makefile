@@ -8,7 +8,7 @@ VENV_STAMP := .venv/.synced
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o -type f -print)
 
-.PHONY: help setup demo test bench dev docs lint format clean
+.PHONY: help setup demo test bench dev docs lint format wheel clean
 
 help:
 	@echo "make demo   run daily_refresh on the demo world (DuckDB, no network) and print KPIs"
@@ -17,6 +17,7 @@ help:
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make docs   write docs/kpis.md from the KPI doc blocks in dbt_project/docs/kpis/"
 	@echo "make lint   ruff check, format check and the import contracts (pyproject.toml)"
+	@echo "make wheel  build the wheel into dist/, with the dbt project and its manifest"
 	@echo "make clean  remove the warehouse, Dagster storage and dbt artifacts"
 
 $(VENV_STAMP): pyproject.toml uv.lock
@@ -59,5 +60,9 @@ format: $(VENV_STAMP)
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
+# The wheel ships the manifest dagster-dbt loads at import (pyproject.toml): parse first.
+wheel: $(MANIFEST)
+	$(UV) build --wheel
+
 clean:
-	rm -rf warehouse .dagster dbt_project/target dbt_project/logs
+	rm -rf warehouse .dagster dbt_project/target dbt_project/logs dist

@@ -16,11 +16,42 @@ from typing import Any, Literal
 
 from ingest.errors import SettingsError
 
+# The folder holding these packages: the repo in a checkout, site-packages once installed.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DEFAULT_WAREHOUSE = PROJECT_ROOT / "warehouse" / "sales.duckdb"
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file()
+# The wheel carries the dbt project (with its manifest) and dagster.yaml in the orchestration
+# package (see pyproject.toml); a checkout uses the repo's own.
+_BUNDLED = PROJECT_ROOT if IN_CHECKOUT else PROJECT_ROOT / "orchestration" / "bundled"
+DBT_PROJECT_DIR = _BUNDLED / "dbt_project"
+DAGSTER_YAML = _BUNDLED / "dagster.yaml"
 HUBSPOT_URL = "https://api.hubapi.com"
 STRIPE_URL = "https://api.stripe.com"
+
+
+def state_root() -> Path:
+    """Where the warehouse, the Dagster home, the demo world and dbt's artifacts go unless
+    configured: the checkout's git-ignored folders (as the README's commands expect), else
+    the working directory, for nothing is ever written into an installed package."""
+    return PROJECT_ROOT if IN_CHECKOUT else Path.cwd().resolve()
+
+
+def default_warehouse() -> Path:
+    return state_root() / "warehouse" / "sales.duckdb"
+
+
+def default_dagster_home() -> Path:
+    return state_root() / ".dagster"
+
+
+def default_demo_dir() -> Path:
+    return state_root() / "warehouse" / "demo_export"
+
+
+def default_dbt_target_dir() -> Path:
+    """dbt's artifacts (compiled SQL, run results, logs): beside the repo's manifest in a
+    checkout, else under the working directory."""
+    return DBT_PROJECT_DIR / "target" if IN_CHECKOUT else state_root() / "dbt_target"
+
 
 Target = Literal["duckdb", "postgres"]
 TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
@@ -69,7 +100,9 @@ class ImapCredentials:
 @dataclass(frozen=True)
 class Settings:
     target: Target = "duckdb"
-    warehouse_path: Path = DEFAULT_WAREHOUSE
+    warehouse_path: Path = field(default_factory=default_warehouse)
+    # dbt writes each invocation's target folder (artifacts and logs) under it.
+    dbt_target_dir: Path = field(default_factory=default_dbt_target_dir)
     postgres: PostgresCredentials | None = None
     crm_export_dir: Path | None = None
     payments_export_dir: Path | None = None
@@ -104,7 +137,7 @@ class Settings:
         crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
         settings = cls(
             target=target,  # type: ignore[arg-type]
-            warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or DEFAULT_WAREHOUSE,
+            warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or default_warehouse(),
             postgres=_postgres_from_env(env) if target == "postgres" else None,
             crm_export_dir=_absolute(crm_export),
             payments_export_dir=_absolute(env.get("SALES_TRACKER_PAYMENTS_EXPORT")),

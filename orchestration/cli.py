@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import SalesTrackerError
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.settings import IN_CHECKOUT, Settings, default_demo_dir
 
 if TYPE_CHECKING:
     from dagster import ExecuteInProcessResult
 
     from demo.world import WorldSummary
-
-DEFAULT_DEMO_DIR = PROJECT_ROOT / "warehouse" / "demo_export"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = commands.add_parser(
         "sandbox", help="serve a world as HubSpot- and Stripe-compatible APIs on 127.0.0.1"
     )
-    sandbox.add_argument("--world", type=Path, default=DEFAULT_DEMO_DIR, help="world folder")
+    sandbox.add_argument("--world", type=Path, default=default_demo_dir(), help="world folder")
     sandbox.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
     sandbox.add_argument("--rate-limit", type=int, help="requests per second before a 429")
     sandbox.add_argument(
@@ -145,7 +143,7 @@ def _world_arguments(parser: argparse.ArgumentParser, default_scale: str) -> Non
         help=f"size of the world (default {default_scale}: ~20k deals)",
     )
     parser.add_argument("--seed", type=int, default=7, help="seed: same seed, same bytes")
-    parser.add_argument("--out", type=Path, default=DEFAULT_DEMO_DIR, help="where to write it")
+    parser.add_argument("--out", type=Path, default=default_demo_dir(), help="where to write it")
     parser.add_argument("--workers", type=int, help="processes generating (default: all cores)")
 
 
@@ -208,8 +206,9 @@ def open_ui(port: int) -> int:
         str(port),
     ]
     print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home})", flush=True)
-    # From DAGSTER_HOME, so that Dagster does not warn about the repo's dagster.yaml template.
-    return subprocess.call(command, cwd=home)
+    # In a checkout from DAGSTER_HOME, so that Dagster does not warn about the repo's
+    # dagster.yaml template; installed, from here, where the defaults of the settings lie.
+    return subprocess.call(command, cwd=home if IN_CHECKOUT else None)
 
 
 def refresh(settings: Settings) -> int:

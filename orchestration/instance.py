@@ -1,4 +1,4 @@
-"""The Dagster instance: the repo's dagster.yaml, with its storage under ``.dagster/``."""
+"""The Dagster instance: the project's dagster.yaml, with its storage under ``.dagster/``."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from ingest.settings import PROJECT_ROOT
-
-DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
-DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster"
+from ingest.settings import DAGSTER_YAML, default_dagster_home
 
 
 def prepare_dagster_home() -> Path:
-    """Point DAGSTER_HOME at ``.dagster/`` (unless set) holding the repo's dagster.yaml.
+    """Point DAGSTER_HOME at ``.dagster/`` (unless set) holding the project's dagster.yaml.
 
     Dagster reads dagster.yaml from DAGSTER_HOME and writes its run storage there, so the
-    checked-in file is copied into a git-ignored folder rather than storing runs in the repo.
+    shipped file is copied into a folder of its own (git-ignored in a checkout) rather than
+    storing runs beside it.
     """
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    default_home = default_dagster_home()
+    home = Path(os.environ.get("DAGSTER_HOME") or default_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    if home == DEFAULT_DAGSTER_HOME and (
+    if home == default_home and (
         not target.exists() or target.read_bytes() != DAGSTER_YAML.read_bytes()
     ):
         shutil.copyfile(DAGSTER_YAML, target)

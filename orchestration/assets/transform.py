@@ -43,6 +43,10 @@ def dbt_models(
     # Unit tests type their mocked rows from the real upstream tables, which an optional
     # source may lack: they run in the tests (tests/dbt/test_dbt_unit_tests.py), not in the job.
     build = ["build", "--exclude-resource-type", "unit_test"]
+    # An explicit target folder: dagster-dbt's default lies inside the dbt project, which an
+    # installed package must not write into.
     yield from dbt.cli(
-        [*build, "--vars", json.dumps(settings.dbt_vars())], context=context
+        [*build, "--vars", json.dumps(settings.dbt_vars())],
+        context=context,
+        target_path=settings.dbt_target_dir / context.run_id,
     ).stream()
