@@ -71,7 +71,7 @@ def parse_marts_contract(text: str) -> MartsContract:
     }
     planned = {
         backticked(mart)[0]: tuple(backticked(required))
-        for mart, _issue, _grain, required in table_rows(top["Planned marts"])
+        for mart, _grain, required, _issue in table_rows(top["Planned marts"])
     }
     return MartsContract(built, planned)
 
