@@ -48,5 +48,5 @@ def dbt_models(
     yield from dbt.cli(
         [*build, "--vars", json.dumps(settings.dbt_vars())],
         context=context,
-        target_path=settings.dbt_target_dir / context.run_id,
+        target_path=settings.dbt_target_dir / context.run.run_id,
     ).stream()
