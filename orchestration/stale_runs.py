@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+from dagster import (
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
 
 from ingest.errors import SalesTrackerError
 
@@ -104,6 +113,19 @@ def fail_dead_runs(instance: DagsterInstance) -> list[DagsterRun]:
             if run is None or run.is_finished:
                 storage.free_concurrency_slots_for_run(run_id)
     return dead
+
+
+@sensor(
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Fail sales-tracker CLI runs of this host whose process is gone, freeing the "
+    "warehouse pool for scheduled and UI runs.",
+)
+def fail_dead_cli_runs(context: SensorEvaluationContext) -> SkipReason:
+    """The daemon's side of the sweep: a schedule's run would otherwise wait on a dead CLI
+    run's slot until a CLI run cleared it."""
+    dead = [run.run_id for run in fail_dead_runs(context.instance)]
+    return SkipReason(f"marked failed: {', '.join(dead)}" if dead else "no dead run")
 
 
 @dataclass(frozen=True)

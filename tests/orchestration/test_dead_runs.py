@@ -10,13 +10,25 @@ import time
 from pathlib import Path
 
 import pytest
-from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    build_sensor_context,
+)
 from dagster._core.utils import make_new_run_id
 
 from ingest.errors import SettingsError
 from ingest.settings import DAGSTER_YAML, Settings
 from orchestration.resources import WAREHOUSE_POOL
-from orchestration.stale_runs import PROCESS_START_TAG, fail_dead_runs, this_process_tags
+from orchestration.stale_runs import (
+    PID_TAG,
+    PROCESS_START_TAG,
+    fail_dead_cli_runs,
+    fail_dead_runs,
+    this_process_tags,
+)
 from tests.support.cli import CLI, cli_env, run_cli
 from tests.support.hand_world import write_hand_world
 
@@ -127,6 +139,19 @@ def test_a_reused_pid_is_not_taken_for_the_run(tmp_path: Path) -> None:
 
         assert instance.get_run_by_id(reused.run_id).status == DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(live.run_id).status == DagsterRunStatus.STARTED
+        assert slots_in_use(instance) == ([], [])
+
+
+def test_the_daemon_sensor_fails_a_dead_cli_run(tmp_path: Path) -> None:
+    with DagsterInstance.from_config(str(home_with_pools(tmp_path))) as instance:
+        exited = subprocess.Popen(["true"])
+        exited.wait()  # reaped: its pid names no process now
+        dead = add_live_looking_run(instance, **{PID_TAG: str(exited.pid)})
+
+        outcome = fail_dead_cli_runs(build_sensor_context(instance=instance))
+
+        assert outcome.skip_message == f"marked failed: {dead.run_id}"
+        assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
         assert slots_in_use(instance) == ([], [])
 
 
