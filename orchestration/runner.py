@@ -24,7 +24,7 @@ def run_job(
     settings: Settings, job_name: str, instance: DagsterInstance | None = None
 ) -> ExecuteInProcessResult:
     """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process,
-    once no dead run holds the warehouse pool and no live one has held it for too long."""
+    tagged with it, once no run holds the warehouse pool (dead ones are failed first)."""
     job = build_definitions(settings).resolve_job_def(job_name)
     instance = instance or DagsterInstance.ephemeral()
     clear_the_way(instance, WAREHOUSE_POOL, settings.run_wait_seconds)

@@ -28,7 +28,7 @@ from dagster import (
     sensor,
 )
 
-from ingest.errors import SalesTrackerError
+from ingest.errors import RunWaitTimeoutError
 
 PID_TAG = "sales-tracker/pid"
 HOST_TAG = "sales-tracker/host"
@@ -42,10 +42,6 @@ LIVE_STATUSES = [
 ]
 POLL_SECONDS = 1.0
 SAY_EVERY_SECONDS = 15.0
-
-
-class RunWaitTimeoutError(SalesTrackerError):
-    """A live run kept the pool's slot beyond SALES_TRACKER_RUN_WAIT_SECONDS."""
 
 
 def process_start(pid: int) -> str | None:
@@ -88,8 +84,8 @@ def is_dead(run: DagsterRun) -> bool:
         os.kill(pid, 0)  # no /proc: existence is all that can be told
     except ProcessLookupError:
         return True
-    except PermissionError:
-        return False
+    except PermissionError:  # alive, another user's
+        pass
     return False
 
 
