@@ -79,7 +79,8 @@ def test_a_run_killed_holding_the_slot_is_failed_and_the_rerun_completes(tmp_pat
         (dead,) = instance.get_runs()
         assert dead.status == DagsterRunStatus.STARTED  # what issue 15 found
 
-        completed = run_cli(args, env)
+        # Should the dead run be missed, the rerun gives up within a minute instead of hanging.
+        completed = run_cli(args, {**env, "SALES_TRACKER_RUN_WAIT_SECONDS": "60"})
 
         assert completed.returncode == 0, completed.stderr[-3000:]
         assert "ingest succeeded" in completed.stdout
