@@ -128,3 +128,8 @@ class TooManyRejectsError(SalesTrackerError):
             f"records {rejects_table} lists (reason, file, line) in the source, or raise "
             "SALES_TRACKER_MAX_REJECT_RATE"
         )
+
+
+class RunWaitTimeoutError(SalesTrackerError):
+    """A live run held the warehouse pool beyond SALES_TRACKER_RUN_WAIT_SECONDS; the message
+    names the run and its process, and the ways out."""

@@ -125,6 +125,8 @@ class Settings:
     max_reject_rate: float = 0.05
     # DuckDB's memory while loading (it spills to disk beyond it); DuckDB syntax.
     duckdb_memory_limit: str = "512MB"
+    # How long a run waits for a live run holding the warehouse pool before giving up.
+    run_wait_seconds: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -155,6 +157,7 @@ class Settings:
             as_of_date=_date(env, "SALES_TRACKER_AS_OF_DATE"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
             duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "512MB"),
+            run_wait_seconds=_seconds(env, "SALES_TRACKER_RUN_WAIT_SECONDS", 600.0),
         )
         return settings.with_overrides(**overrides)
 
@@ -213,6 +216,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as error:
         raise SettingsError.malformed(name, "a number", raw) from error
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    seconds = _float(env, name, default)
+    if not seconds >= 0:  # also refuses nan
+        raise SettingsError.malformed(name, "a number of seconds, 0 or more", env[name])
+    return seconds
 
 
 def _month(env: Mapping[str, str], name: str) -> int:

@@ -1,4 +1,4 @@
-"""The Dagster code location: every asset, check, job and schedule, assembled in one place."""
+"""The Dagster code location: every asset, check, job, schedule and sensor, in one place."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from orchestration.checks.quarantine import quarantine_checks
 from orchestration.checks.raw_crm import raw_crm_checks
 from orchestration.jobs import daily_refresh, daily_refresh_schedule, ingest_job
 from orchestration.resources import build_resources
+from orchestration.stale_runs import fail_dead_cli_runs
 
 
 def build_definitions(settings: Settings) -> Definitions:
@@ -29,6 +30,7 @@ def build_definitions(settings: Settings) -> Definitions:
         asset_checks=[*raw_crm_checks(), *quarantine_checks(checked)],
         jobs=[daily_refresh, ingest_job(list(raw_tables_by_source(settings)))],
         schedules=[daily_refresh_schedule(settings)],
+        sensors=[fail_dead_cli_runs],
         resources=build_resources(settings),
     )
 

@@ -7,6 +7,8 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 from ingest.errors import SalesTrackerError
 from ingest.settings import Settings
 from orchestration.definitions import build_definitions
+from orchestration.resources import WAREHOUSE_POOL
+from orchestration.stale_runs import clear_the_way, this_process_tags
 
 # dbt's own progress lines are INFO; DEBUG would add Dagster's every engine event.
 CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -21,11 +23,15 @@ def run_daily_refresh(
 def run_job(
     settings: Settings, job_name: str, instance: DagsterInstance | None = None
 ) -> ExecuteInProcessResult:
-    """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process."""
+    """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process,
+    tagged with it, once no run holds the warehouse pool (dead ones are failed first)."""
     job = build_definitions(settings).resolve_job_def(job_name)
+    instance = instance or DagsterInstance.ephemeral()
+    clear_the_way(instance, WAREHOUSE_POOL, settings.run_wait_seconds)
     return job.execute_in_process(
-        instance=instance or DagsterInstance.ephemeral(),
+        instance=instance,
         run_config=CONSOLE_AT_INFO,
+        tags=this_process_tags(),
         raise_on_error=False,
     )
 
