@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +35,7 @@ from orchestration.runner import failure_report, run_job
 from orchestration.warehouse import query
 from tests.conftest import scratch_settings
 from tests.support.hand_world import write_hand_world
+from tests.support.ports import free_port
 
 SECRET = "sk_test_never_in_a_message_42"
 
@@ -171,9 +171,7 @@ def test_an_api_error_quotes_what_the_api_said() -> None:
 
 
 def test_an_unreachable_imap_server_names_the_variables_to_check() -> None:
-    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     credentials = ImapCredentials("127.0.0.1", port, "rep", SECRET, use_tls=False)
     with pytest.raises(ImapError) as failure:
         next(read_imap(credentials, {}))

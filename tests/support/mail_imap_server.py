@@ -17,7 +17,6 @@ import gzip
 import imaplib
 import ipaddress
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import pytest
 from pysasl.hashing import BuiltinHash
 
 from ingest.settings import ImapCredentials
+from tests.support.ports import free_port
 
 HOST = "127.0.0.1"
 UIDLIST = "dovecot-uidlist"
@@ -141,7 +141,7 @@ class MailImapServer:
         )
 
     def start(self) -> None:
-        self.port = self.port or _free_port()
+        self.port = self.port or free_port()
         log = (self.base.parent / "pymap.log").open("ab")
         # pymap's own TLS is STARTTLS only: --no-tls, the socket is TLS already when wrapped.
         arguments = ["--host", HOST, "--port", str(self.port), "--no-tls", "maildir"]
@@ -205,12 +205,6 @@ def mail_imap_server(
         f"{user}:{BuiltinHash(rounds=1000).hash(password)}:::::::\n"
     )
     return MailImapServer(base=base, user=user, password=password, tls=tls)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def stored_bytes(folder: Path) -> Iterator[tuple[Path, bytes]]:

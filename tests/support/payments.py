@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import requests
 from ingest.payments import PAYMENTS_TABLES, payments_source
 from ingest.pipeline import make_pipeline
 from ingest.settings import ApiCredentials, Settings
+from tests.support.ports import free_port
 
 STRIPE_KEY_VARIABLE = "SALES_TRACKER_STRIPE_KEY"
 # Columns that tell which snapshot a row is: they differ between an export and an API
@@ -144,12 +144,6 @@ def row(settings: Settings, table: str, object_id: str) -> dict[str, Any]:
         names = [column[0] for column in cursor.description]
         [values] = cursor.fetchall()
     return dict(zip(names, values, strict=True))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # localstripe's own entry point binds every interface; its aiohttp app is served here on

@@ -10,13 +10,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 SERVER_USER = "postgres"
 
@@ -67,12 +68,6 @@ def find_server_binaries() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _running_as_root() -> bool:
     return os.geteuid() == 0
 
@@ -101,7 +96,7 @@ def running_postgres(binaries: Path) -> Iterator[PostgresServer]:
             _ensure_server_user()
             shutil.chown(scratch, SERVER_USER)
             shutil.chown(data_dir, SERVER_USER)
-        port = _free_port()
+        port = free_port()
         _run(
             [
                 str(binaries / "initdb"),
