@@ -45,6 +45,9 @@ PAYMENTS_EXPORT = FolderSetting(
 EMAIL_DIR = FolderSetting(
     "SALES_TRACKER_EMAIL_DIR", "--email", "a folder holding maildir/, mbox/ and/or eml/"
 )
+FILES_DIR = FolderSetting(
+    "SALES_TRACKER_FILES_DIR", "--files", "a folder of dropped files (fx_rates.csv, ...)"
+)
 
 
 class SettingsError(SalesTrackerError):

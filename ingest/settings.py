@@ -8,11 +8,15 @@ read from the environment here and never written anywhere else.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import SettingsError
 
@@ -128,14 +132,15 @@ class Settings:
     # How long a run waits for a live run holding the warehouse pool before giving up.
     run_wait_seconds: float = 600.0
 
+    def __post_init__(self) -> None:
+        # Every Settings, from the environment or with a CLI flag's override, is checked
+        # here: a malformed value fails before anything is created, naming its variable.
+        _check(self)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         target = env.get("SALES_TRACKER_TARGET", "duckdb")
-        if target not in TARGETS:
-            raise SettingsError.malformed(
-                "SALES_TRACKER_TARGET", f"one of {', '.join(TARGETS)}", target
-            )
         crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
         settings = cls(
             target=target,  # type: ignore[arg-type]
@@ -151,12 +156,12 @@ class Settings:
             stripe=_api(env, "SALES_TRACKER_STRIPE_KEY", "SALES_TRACKER_STRIPE_URL", STRIPE_URL),
             imap=_imap_from_env(env),
             company_email_domains=_names(env.get("SALES_TRACKER_COMPANY_EMAIL_DOMAINS", "")),
-            reporting_currency=env.get("SALES_TRACKER_REPORTING_CURRENCY", "USD").upper(),
-            company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakarta"),
+            reporting_currency=(env.get("SALES_TRACKER_REPORTING_CURRENCY") or "USD").upper(),
+            company_timezone=env.get("SALES_TRACKER_COMPANY_TIMEZONE") or "Asia/Jakarta",
             fiscal_year_start_month=_month(env, "SALES_TRACKER_FISCAL_YEAR_START_MONTH"),
             as_of_date=_date(env, "SALES_TRACKER_AS_OF_DATE"),
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
-            duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "512MB"),
+            duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT") or "512MB",
             run_wait_seconds=_seconds(env, "SALES_TRACKER_RUN_WAIT_SECONDS", 600.0),
         )
         return settings.with_overrides(**overrides)
@@ -242,6 +247,17 @@ def _date(env: Mapping[str, str], name: str) -> date | None:
         raise SettingsError.malformed(name, "a date YYYY-MM-DD", raw) from error
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    raise SettingsError.malformed(name, "true or false", raw)
+
+
 def _postgres_from_env(env: Mapping[str, str]) -> PostgresCredentials:
     required = [
         "SALES_TRACKER_PG_HOST",
@@ -292,7 +308,7 @@ def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:
     ]
     if missing:
         raise SettingsError.missing("SALES_TRACKER_IMAP_HOST", missing)
-    use_tls = env.get("SALES_TRACKER_IMAP_TLS", "true").lower() not in ("0", "false", "no")
+    use_tls = _flag(env, "SALES_TRACKER_IMAP_TLS", default=True)
     port = env.get("SALES_TRACKER_IMAP_PORT", "993" if use_tls else "143")
     if not port.isdigit():
         raise SettingsError.malformed("SALES_TRACKER_IMAP_PORT", "a port number", port)
@@ -309,3 +325,119 @@ def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:
         ),
         ca_file=_absolute(env.get("SALES_TRACKER_IMAP_CA_FILE")),
     )
+
+
+# --- checks of the values, wherever they came from ----------------------------------------
+# One path for the environment and the CLI's overrides: Settings.__post_init__ runs these, so
+# a malformed value is refused before anything is created. A value read from the
+# environment is parsed above (a number, a date); here its range and shape are checked.
+
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# A DNS label: letters, digits and inner hyphens (international names in their A-label form).
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def _check(settings: Settings) -> None:
+    if settings.target not in TARGETS:
+        raise SettingsError.malformed(
+            "SALES_TRACKER_TARGET", f"one of {', '.join(TARGETS)}", settings.target
+        )
+    if not CURRENCY_CODE.fullmatch(settings.reporting_currency):
+        raise SettingsError.malformed(
+            "SALES_TRACKER_REPORTING_CURRENCY",
+            "an ISO 4217 currency code of three letters (e.g. USD)",
+            settings.reporting_currency,
+        )
+    if not _is_time_zone(settings.company_timezone):
+        raise SettingsError.malformed(
+            "SALES_TRACKER_COMPANY_TIMEZONE",
+            "an IANA time zone name (e.g. Asia/Jakarta, UTC)",
+            settings.company_timezone,
+        )
+    if not 1 <= settings.fiscal_year_start_month <= 12:
+        raise SettingsError.malformed(
+            "SALES_TRACKER_FISCAL_YEAR_START_MONTH",
+            "a month number 1-12",
+            str(settings.fiscal_year_start_month),
+        )
+    if not 0 <= settings.max_reject_rate <= 1:  # also refuses nan
+        raise SettingsError.malformed(
+            "SALES_TRACKER_MAX_REJECT_RATE",
+            "a share between 0 and 1 (e.g. 0.05 for 5%)",
+            str(settings.max_reject_rate),
+        )
+    if not _is_memory_limit(settings.duckdb_memory_limit):
+        raise SettingsError.malformed(
+            "SALES_TRACKER_DUCKDB_MEMORY_LIMIT",
+            "a DuckDB memory limit such as 512MB or 2GiB",
+            settings.duckdb_memory_limit,
+        )
+    if not settings.run_wait_seconds >= 0:
+        raise SettingsError.malformed(
+            "SALES_TRACKER_RUN_WAIT_SECONDS",
+            "a number of seconds, 0 or more",
+            str(settings.run_wait_seconds),
+        )
+    for domain in settings.company_email_domains:
+        if not _is_domain(domain):
+            raise SettingsError.malformed(
+                "SALES_TRACKER_COMPANY_EMAIL_DOMAINS",
+                "comma-separated email domains (e.g. example.com,example.co.id)",
+                domain,
+            )
+    for api, variable in ((settings.hubspot, "HUBSPOT_URL"), (settings.stripe, "STRIPE_URL")):
+        if api is not None and not _is_http_url(api.base_url):
+            raise SettingsError.malformed(
+                f"SALES_TRACKER_{variable}",
+                "an http(s) URL with a host (e.g. https://api.example.com)",
+                api.base_url,
+            )
+    if settings.postgres is not None:
+        _check_port("SALES_TRACKER_PG_PORT", settings.postgres.port)
+    if settings.imap is not None:
+        _check_port("SALES_TRACKER_IMAP_PORT", settings.imap.port)
+        if not settings.imap.folders:
+            raise SettingsError.malformed(
+                "SALES_TRACKER_IMAP_FOLDERS", "comma-separated folder names (e.g. INBOX)", ""
+            )
+
+
+def _check_port(variable: str, port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise SettingsError.malformed(variable, "a port number 1-65535", str(port))
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a zone key at all
+        return False
+    return True
+
+
+@cache
+def _is_memory_limit(value: str) -> bool:
+    """Whether DuckDB takes ``value`` as its memory limit: asked of DuckDB itself, whose
+    units and spellings (MB, GiB, 80%, ...) are the rule."""
+    import duckdb  # here: settings are read by commands that never open DuckDB
+
+    with duckdb.connect() as connection:
+        try:
+            connection.execute(f"SET memory_limit = '{value.replace(chr(39), chr(39) * 2)}'")
+        except duckdb.Error:
+            return False
+    return True
+
+
+def _is_domain(domain: str) -> bool:
+    labels = domain.removeprefix("@").split(".")
+    return len(labels) >= 2 and all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -240,6 +240,11 @@ def _run(settings: Settings, job_name: str) -> ExecuteInProcessResult | None:
     """Run a job in-process with progress on the console; None (after saying why) if it
     failed."""
     # Imported late: loading the code location takes seconds, not needed for --help.
+    from ingest.preflight import check_sources
+
+    # Before the instance, which creates the Dagster home, and before loading Dagster (run_job
+    # checks again, cheaply): a misconfigured run is refused in a second or two.
+    check_sources(settings)
     from orchestration.instance import get_instance
     from orchestration.runner import failure_report, run_job
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from ingest.errors import SalesTrackerError
+from ingest.preflight import check_sources
 from ingest.settings import Settings
 from orchestration.definitions import build_definitions
 from orchestration.resources import WAREHOUSE_POOL
@@ -24,7 +25,11 @@ def run_job(
     settings: Settings, job_name: str, instance: DagsterInstance | None = None
 ) -> ExecuteInProcessResult:
     """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process,
-    tagged with it, once no run holds the warehouse pool (dead ones are failed first)."""
+    tagged with it, once no run holds the warehouse pool (dead ones are failed first).
+
+    The configured sources are checked first: building the definitions creates the
+    warehouse folder and dlt's state, which a misconfigured run must not leave behind."""
+    check_sources(settings)
     job = build_definitions(settings).resolve_job_def(job_name)
     instance = instance or DagsterInstance.ephemeral()
     clear_the_way(instance, WAREHOUSE_POOL, settings.run_wait_seconds)

@@ -80,6 +80,76 @@ def test_a_postgres_target_names_every_missing_variable() -> None:
     assert "SALES_TRACKER_PG_HOST" not in message.split("needs")[1]
 
 
+_IMAP = {
+    "SALES_TRACKER_IMAP_HOST": "127.0.0.1",
+    "SALES_TRACKER_IMAP_USER": "rep",
+    "SALES_TRACKER_IMAP_PASSWORD": "pass",
+}
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "expected", "beside"),
+    [
+        ("SALES_TRACKER_REPORTING_CURRENCY", "US", "an ISO 4217 currency code", {}),
+        ("SALES_TRACKER_REPORTING_CURRENCY", "US$", "an ISO 4217 currency code", {}),
+        ("SALES_TRACKER_COMPANY_TIMEZONE", "Asia/Jakata", "an IANA time zone name", {}),
+        ("SALES_TRACKER_COMPANY_TIMEZONE", "../etc/passwd", "an IANA time zone name", {}),
+        ("SALES_TRACKER_AS_OF_DATE", "2026-13-01", "a date YYYY-MM-DD", {}),
+        ("SALES_TRACKER_MAX_REJECT_RATE", "1.5", "a share between 0 and 1", {}),
+        ("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "lots", "a DuckDB memory limit", {}),
+        ("SALES_TRACKER_DUCKDB_MEMORY_LIMIT", "512", "a DuckDB memory limit", {}),
+        ("SALES_TRACKER_COMPANY_EMAIL_DOMAINS", "example.com,acme", "comma-separated email", {}),
+        (
+            "SALES_TRACKER_HUBSPOT_URL",
+            "api.hubapi.com",
+            "an http(s) URL with a host",
+            {"SALES_TRACKER_HUBSPOT_TOKEN": "t"},
+        ),
+        (
+            "SALES_TRACKER_STRIPE_URL",
+            "ftp://127.0.0.1",
+            "an http(s) URL with a host",
+            {"SALES_TRACKER_STRIPE_KEY": "k"},
+        ),
+        ("SALES_TRACKER_IMAP_PORT", "70000", "a port number 1-65535", _IMAP),
+        ("SALES_TRACKER_IMAP_TLS", "flase", "true or false", _IMAP),
+        ("SALES_TRACKER_TARGET", "sqlite", "one of duckdb, postgres", {}),
+    ],
+)
+def test_a_malformed_environment_value_is_refused_naming_the_variable(
+    variable: str, raw: str, expected: str, beside: dict[str, str]
+) -> None:
+    with pytest.raises(SettingsError) as failure:
+        Settings.from_env({**beside, variable: raw})
+    message = str(failure.value)
+    assert message.startswith(f"{variable} must be {expected}"), message
+    # The value as refused (a list of domains: the one that is wrong).
+    assert repr(raw.split(",")[-1]) in message
+
+
+def test_well_formed_values_are_taken() -> None:
+    settings = Settings.from_env(
+        {
+            "SALES_TRACKER_REPORTING_CURRENCY": "eur",
+            "SALES_TRACKER_COMPANY_TIMEZONE": "UTC",
+            "SALES_TRACKER_MAX_REJECT_RATE": "1",
+            "SALES_TRACKER_DUCKDB_MEMORY_LIMIT": "2GiB",
+            "SALES_TRACKER_COMPANY_EMAIL_DOMAINS": "example.com, @Example.co.id",
+            "SALES_TRACKER_STRIPE_KEY": "k",
+            "SALES_TRACKER_STRIPE_URL": "http://127.0.0.1:8765",
+        }
+    )
+    assert settings.reporting_currency == "EUR" and settings.company_timezone == "UTC"
+    assert settings.stripe is not None and settings.stripe.base_url == "http://127.0.0.1:8765"
+
+
+def test_an_override_is_checked_as_the_environment_is() -> None:
+    with pytest.raises(SettingsError, match=r"^SALES_TRACKER_MAX_REJECT_RATE must be a share"):
+        Settings.from_env({}, max_reject_rate=2.0)
+    with pytest.raises(SettingsError, match=r"^SALES_TRACKER_COMPANY_TIMEZONE must be an IANA"):
+        Settings.from_env({}).with_overrides(company_timezone="Nowhere/Land")
+
+
 # --- sources and their folders ------------------------------------------------------------
 
 
