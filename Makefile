@@ -8,12 +8,14 @@ VENV_STAMP := .venv/.synced
 MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := $(shell find dbt_project \( -path dbt_project/target -o -path dbt_project/logs \) -prune -o -type f -print)
 
-.PHONY: help setup demo test bench dev docs lint format wheel clean
+.PHONY: help setup demo test bench crash-trials dev docs lint format wheel clean
 
 help:
 	@echo "make demo   run daily_refresh on the demo world (DuckDB, no network) and print KPIs"
 	@echo "make test   run the test suite (starts its own PostgreSQL server)"
 	@echo "make bench  print throughput and peak memory at scales s and m (BENCH_SCALES=...)"
+	@echo "make crash-trials  SIGKILL runs at random points, rerun, compare to a clean run"
+	@echo "                   (CRASH_TRIALS=20 CRASH_SCALE=xs CRASH_SEED=1)"
 	@echo "make dev    open the Dagster UI on http://127.0.0.1:3000"
 	@echo "make docs   write docs/kpis.md from the KPI doc blocks in dbt_project/docs/kpis/"
 	@echo "make lint   ruff check, format check and the import contracts (pyproject.toml)"
@@ -44,6 +46,15 @@ test: setup
 BENCH_SCALES ?= s,m
 bench: setup
 	$(UV) run --frozen python -m tests.bench --scales $(BENCH_SCALES)
+
+# Each trial kills `sales-tracker run` in one of ingest, checks or dbt, reruns it plainly
+# and compares raw tables and marts to a clean run; CRASH_SEED replays the kill points.
+CRASH_TRIALS ?= 20
+CRASH_SCALE ?= xs
+CRASH_SEED ?= 1
+crash-trials: setup
+	$(UV) run --frozen python -m tests.crash --trials $(CRASH_TRIALS) --scale $(CRASH_SCALE) \
+		--seed $(CRASH_SEED)
 
 dev: setup
 	$(UV) run --frozen sales-tracker dev

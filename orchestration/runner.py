@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from ingest.errors import SalesTrackerError
@@ -9,7 +12,8 @@ from ingest.preflight import check_sources
 from ingest.settings import Settings
 from orchestration.definitions import build_definitions
 from orchestration.resources import WAREHOUSE_POOL
-from orchestration.stale_runs import clear_the_way, this_process_tags
+from orchestration.stale_runs import clear_the_way, say_on_stderr, this_process_tags
+from orchestration.warehouse_lock import describe_this_process, warehouse_lock
 
 # dbt's own progress lines are INFO; DEBUG would add Dagster's every engine event.
 CONSOLE_AT_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -25,20 +29,30 @@ def run_job(
     settings: Settings, job_name: str, instance: DagsterInstance | None = None
 ) -> ExecuteInProcessResult:
     """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process,
-    tagged with it, once no run holds the warehouse pool (dead ones are failed first).
+    tagged with it, once no other process uses the warehouse (its lock, see
+    orchestration/warehouse_lock.py) and no run holds the warehouse pool (dead ones are
+    failed first); both waits together end after ``settings.run_wait_seconds``.
 
     The configured sources are checked first: building the definitions creates the
-    warehouse folder and dlt's state, which a misconfigured run must not leave behind."""
+    warehouse folder and dlt's state, which a misconfigured run must not leave behind.
+    The lock is taken before the pool slot, which the steps take: a run of the UI or
+    daemon takes only the slot, so it never waits for a lock a run holding the slot needs.
+    """
     check_sources(settings)
     job = build_definitions(settings).resolve_job_def(job_name)
     instance = instance or DagsterInstance.ephemeral()
-    clear_the_way(instance, WAREHOUSE_POOL, settings.run_wait_seconds)
-    return job.execute_in_process(
-        instance=instance,
-        run_config=CONSOLE_AT_INFO,
-        tags=this_process_tags(),
-        raise_on_error=False,
-    )
+    run_id = str(uuid.uuid4())  # as Dagster makes them; the lock names it before the run starts
+    deadline = time.monotonic() + settings.run_wait_seconds
+    holder = describe_this_process(run_id, job_name)
+    with warehouse_lock(settings, settings.run_wait_seconds, holder, say_on_stderr):
+        clear_the_way(instance, WAREHOUSE_POOL, max(0.0, deadline - time.monotonic()))
+        return job.execute_in_process(
+            instance=instance,
+            run_config=CONSOLE_AT_INFO,
+            run_id=run_id,
+            tags=this_process_tags(),
+            raise_on_error=False,
+        )
 
 
 def failure_report(result: ExecuteInProcessResult) -> list[str]:

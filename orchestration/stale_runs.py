@@ -155,7 +155,7 @@ def slot_holders(instance: DagsterInstance, pool: str) -> list[SlotHolder]:
     return holders
 
 
-def _to_stderr(line: str) -> None:
+def say_on_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
@@ -163,7 +163,7 @@ def clear_the_way(
     instance: DagsterInstance,
     pool: str,
     wait_seconds: float,
-    say: Callable[[str], None] = _to_stderr,
+    say: Callable[[str], None] = say_on_stderr,
 ) -> None:
     """Fail dead runs, then wait until no live run holds ``pool``'s slot, saying for whom at
     intervals; raise ``RunWaitTimeoutError`` after ``wait_seconds``."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -20,7 +19,7 @@ from dagster import (
 from dagster._core.utils import make_new_run_id
 
 from ingest.errors import SettingsError
-from ingest.settings import DAGSTER_YAML, Settings
+from ingest.settings import Settings
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.stale_runs import (
     PID_TAG,
@@ -29,16 +28,8 @@ from orchestration.stale_runs import (
     fail_dead_runs,
     this_process_tags,
 )
-from tests.support.cli import CLI, cli_env, run_cli
+from tests.support.cli import CLI, cli_env, home_with_pools, run_cli
 from tests.support.hand_world import write_hand_world
-
-
-def home_with_pools(tmp_path: Path) -> Path:
-    """A Dagster home holding the project's dagster.yaml, so the warehouse pool has one slot."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
-    return home
 
 
 def ingest_args(tmp_path: Path) -> list[str]:

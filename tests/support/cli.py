@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from demo.world import WorldSummary
+from ingest.settings import DAGSTER_YAML
 
 CLI = Path(sys.executable).with_name("sales-tracker")
 
@@ -20,6 +22,15 @@ def cli_env(dagster_home: Path, **settings: str) -> dict[str, str]:
     env["DAGSTER_HOME"] = str(dagster_home)
     env.update({f"SALES_TRACKER_{name.upper()}": value for name, value in settings.items()})
     return env
+
+
+def home_with_pools(folder: Path) -> Path:
+    """A Dagster home in ``folder`` holding the project's dagster.yaml, so the warehouse
+    pool has one slot, as in a checkout."""
+    home = folder / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    return home
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
