@@ -18,7 +18,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from ingest.limits import RecordLimits
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.mail.headers import Rejected
 from ingest.mail.maildir import ChangeCursor
 from ingest.mail.raw import RawMessage, no_body, read_message_file, refused
@@ -28,7 +28,10 @@ ROOT_MAILBOX = "eml"
 
 
 def read_eml_files(
-    root: Path, base: Path, state: MutableMapping[str, Any], limits: RecordLimits
+    root: Path,
+    base: Path,
+    state: MutableMapping[str, Any],
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawMessage]:
     """Messages of the ``.eml`` files under ``root`` that are new or changed. Symlinked
     directories are not walked (no loops); one leading out of ``base`` is a reject, and so

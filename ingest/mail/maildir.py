@@ -19,7 +19,7 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from ingest.limits import RecordLimits
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.mail.headers import Rejected
 from ingest.mail.raw import RawMessage, no_body, read_message_file, refused
 
@@ -85,7 +85,10 @@ class ChangeCursor:
 
 
 def read_maildirs(
-    root: Path, base: Path, state: MutableMapping[str, Any], limits: RecordLimits
+    root: Path,
+    base: Path,
+    state: MutableMapping[str, Any],
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawMessage]:
     """Messages of every Maildir under ``root`` not read before; ``base`` makes locations
     relative. A symlinked mailbox, folder or message leading out of ``base`` is a reject.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ingest.limits import RecordLimits
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.mail.headers import BODY_READ_BYTES
 from ingest.mail.raw import RawMessage, refused
 
@@ -49,7 +49,10 @@ class _Entry:
 
 
 def read_mbox_files(
-    root: Path, base: Path, state: MutableMapping[str, Any], limits: RecordLimits
+    root: Path,
+    base: Path,
+    state: MutableMapping[str, Any],
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawMessage]:
     """Messages of every ``*.mbox`` file under ``root`` that changed since last run; a
     symlinked one leading out of ``base`` is a reject."""
