@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import dlt
 import orjson
 import pyarrow as pa
+
+from ingest.limits import DEFAULT_LIMITS, RecordLimits, cut
 
 Validator = Callable[[dict[str, Any]], str | None]
 # Types one present (non-null) value: the value, or None and the reason it is unusable.
@@ -96,26 +98,33 @@ def read_export(
     object_type: ObjectType,
     batch_size: int = 50_000,
     batch_bytes: int = 32 * 1024 * 1024,
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> Iterator[ExportBatch]:
     """Yield the objects of one JSON Lines export file in batches of at most ``batch_size``
     lines or about ``batch_bytes`` of text, whichever comes first: large objects (events
-    carrying whole snapshots) would otherwise make memory grow with the line count."""
+    carrying whole snapshots) would otherwise make memory grow with the line count. A line
+    over ``limits`` is a reject; one over the record limit is never held whole."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     seen = Counter[str]()
     pending_bytes = 0
-    with path.open("r", encoding="utf-8", errors="surrogateescape") as lines:
-        for line_number, line in enumerate(lines, start=1):
+    with path.open("rb") as stream:
+        for line_number, (raw, size) in enumerate(_lines(stream, limits.record_bytes), 1):
+            line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
             if not line.strip():
                 continue
-            row, reason = _parse_line(line, object_type)
+            reason = limits.record_problem(size)
+            row: dict[str, Any] = {}
+            if reason is None:
+                row, reason = _parse_line(line, object_type, limits, size)
             if reason is None:
                 rows.append(row)
             else:
-                occurrence = seen[line]
-                seen[line] += 1
+                payload = cut(line, reason)
+                occurrence = seen[payload]
+                seen[payload] += 1
                 rejects.append(
-                    reject_row(object_type.name, path, line_number, reason, line, occurrence)
+                    reject_row(object_type.name, path, line_number, reason, payload, occurrence)
                 )
             pending_bytes += len(line)
             if len(rows) + len(rejects) >= batch_size or pending_bytes >= batch_bytes:
@@ -125,17 +134,41 @@ def read_export(
         yield to_batch(rows, rejects, object_type)
 
 
-def _parse_line(line: str, object_type: ObjectType) -> tuple[dict[str, Any], str | None]:
+def _lines(stream: BinaryIO, max_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Each line with its size in bytes (without its line end). A line over ``max_bytes``
+    comes cut: the rest of it is skipped a block at a time, never held whole."""
+    while line := stream.readline(max_bytes + 2):
+        ended = line.endswith(b"\n")
+        size = len(line) - ended
+        while not ended and size > max_bytes:
+            rest = stream.readline(1024 * 1024)
+            ended = not rest or rest.endswith(b"\n")
+            size += len(rest) - rest.endswith(b"\n")
+        yield line, size
+
+
+def _parse_line(
+    line: str, object_type: ObjectType, limits: RecordLimits, size: int
+) -> tuple[dict[str, Any], str | None]:
     try:
         obj = orjson.loads(line)
     except json.JSONDecodeError as error:
         return {}, f"not valid JSON: {error.msg} at column {error.colno}"
-    return parse_object(obj, object_type)
+    return parse_object(obj, object_type, limits, size)
 
 
-def parse_object(obj: Any, object_type: ObjectType) -> tuple[dict[str, Any], str | None]:
+def parse_object(
+    obj: Any,
+    object_type: ObjectType,
+    limits: RecordLimits = DEFAULT_LIMITS,
+    size: int | None = None,
+) -> tuple[dict[str, Any], str | None]:
     """The row of one decoded object (an export line or an API result), or the reason it
-    cannot be used: one parser, so both paths type, validate and reject alike."""
+    cannot be used: one parser, so both paths type, validate, size and reject alike.
+    ``size`` is the object's size as text (its line), measured here when not given."""
+    too_large = limits.problem(obj, record_size(obj) if size is None else size)
+    if too_large:
+        return {}, too_large
     if not isinstance(obj, dict):
         return {}, f"expected a JSON object, got {type(obj).__name__}"
     object_id = obj.get("id")
@@ -162,6 +195,14 @@ def parse_object(obj: Any, object_type: ObjectType) -> tuple[dict[str, Any], str
     for name in obj.keys() - object_type.declared:
         row[name] = obj[name]
     return row, None
+
+
+def record_size(obj: Any) -> int:
+    """An API object's size: the bytes of its compact JSON."""
+    try:
+        return len(orjson.dumps(obj))
+    except TypeError:  # orjson refuses integers beyond 64 bits, which JSON allows
+        return len(json.dumps(obj, separators=(",", ":")).encode())
 
 
 def _coercer(dtype: pa.DataType) -> Coercer:
@@ -231,14 +272,17 @@ def reject_row(
 
 
 def api_batch(
-    objects: Iterable[dict[str, Any]], object_type: ObjectType, endpoint: str
+    objects: Iterable[dict[str, Any]],
+    object_type: ObjectType,
+    endpoint: str,
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> ExportBatch:
     """Rows and rejects of objects an API endpoint returned (``endpoint``, e.g.
     ``GET /v1/invoices``, stands in for the file; there is no line number)."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     for obj in objects:
-        row, reason = parse_object(obj, object_type)
+        row, reason = parse_object(obj, object_type, limits)
         if reason is None:
             rows.append(row)
         else:
@@ -248,7 +292,7 @@ def api_batch(
 
 def api_reject(object_type: str, endpoint: str, reason: str, obj: Any) -> dict[str, Any]:
     """A reject for an API object: the same payload gets the same id on every run."""
-    payload = json.dumps(obj, ensure_ascii=False)
+    payload = cut(json.dumps(obj, ensure_ascii=False), reason)
     row = reject_row(object_type, Path(endpoint), 0, reason, payload)
     return {**row, "source_file": endpoint, "line_number": None}
 

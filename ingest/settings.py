@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.errors import SettingsError
+from ingest.limits import RecordLimits
 
 # The folder holding these packages: the repo in a checkout, site-packages once installed.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +132,8 @@ class Settings:
     duckdb_memory_limit: str = "512MB"
     # How long a run waits for a live run holding the warehouse pool before giving up.
     run_wait_seconds: float = 600.0
+    # How large one record of any source may be before it is quarantined (ingest/limits.py).
+    record_limits: RecordLimits = field(default_factory=RecordLimits)
 
     def __post_init__(self) -> None:
         # Every Settings, from the environment or with a CLI flag's override, is checked
@@ -163,6 +166,7 @@ class Settings:
             max_reject_rate=_float(env, "SALES_TRACKER_MAX_REJECT_RATE", 0.05),
             duckdb_memory_limit=env.get("SALES_TRACKER_DUCKDB_MEMORY_LIMIT") or "512MB",
             run_wait_seconds=_seconds(env, "SALES_TRACKER_RUN_WAIT_SECONDS", 600.0),
+            record_limits=_record_limits(env),
         )
         return settings.with_overrides(**overrides)
 
@@ -228,6 +232,25 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     if not seconds >= 0:  # also refuses nan
         raise SettingsError.malformed(name, "a number of seconds, 0 or more", env[name])
     return seconds
+
+
+# Record size limits (SALES_TRACKER_MAX_*): one block, see ingest/limits.py.
+def _record_limits(env: Mapping[str, str]) -> RecordLimits:
+    defaults = RecordLimits()
+    return RecordLimits(
+        record_bytes=_size(env, "SALES_TRACKER_MAX_RECORD_BYTES", defaults.record_bytes),
+        field_chars=_size(env, "SALES_TRACKER_MAX_FIELD_CHARS", defaults.field_chars),
+        header_bytes=_size(env, "SALES_TRACKER_MAX_HEADER_BYTES", defaults.header_bytes),
+    )
+
+
+def _size(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise SettingsError.malformed(name, "a whole number above 0", raw)
+    return int(raw)
 
 
 def _month(env: Mapping[str, str], name: str) -> int:

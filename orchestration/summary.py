@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ingest.crm.export_source import unknown_export_files as unknown_crm_files
 from ingest.exports import REJECTS_TABLE
+from ingest.files import unknown_files
+from ingest.payments.export_source import unknown_export_files as unknown_payments_files
 from ingest.pipeline import raw_dataset
 from ingest.settings import Settings
 from orchestration.warehouse import query, table_exists
@@ -138,7 +141,8 @@ def _duration(minutes: float) -> str:
 
 
 def quarantine_summary(settings: Settings, source_names: list[str]) -> str:
-    """One line per source: how many records it quarantined, by object type."""
+    """One line per source: how many records it quarantined, by object type; then the
+    files the folders hold that no source reads, if any."""
     lines = []
     for name in source_names:
         dataset = raw_dataset(name)
@@ -156,7 +160,27 @@ def quarantine_summary(settings: Settings, source_names: list[str]) -> str:
             f"Quarantined {name} records: {total:,} ({detail}); reasons and payloads in "
             f"{dataset}.{REJECTS_TABLE}."
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, *unknown_files_lines(settings)])
+
+
+def unknown_files_lines(settings: Settings) -> list[str]:
+    """One line per source folder holding names no resource reads (a misspelt file)."""
+    folders = (
+        ("files", "SALES_TRACKER_FILES_DIR", settings.files_dir, unknown_files),
+        ("CRM export", "SALES_TRACKER_CRM_EXPORT", settings.crm_export_dir, unknown_crm_files),
+        (
+            "payments export",
+            "SALES_TRACKER_PAYMENTS_EXPORT",
+            settings.payments_export_dir,
+            unknown_payments_files,
+        ),
+    )
+    return [
+        f"Ignored in the {name} folder {folder} ({variable}), read by no source: "
+        f"{', '.join(names)}."
+        for name, variable, folder, unknown in folders
+        if (names := unknown(folder))
+    ]
 
 
 def raw_table_counts(settings: Settings, tables: dict[str, tuple[str, ...]]) -> str:

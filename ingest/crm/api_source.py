@@ -27,6 +27,7 @@ from ingest.crm import hubspot
 from ingest.crm.catalog import CrmType
 from ingest.crm.watermark import Watermark, archived_ms, modified_ms
 from ingest.exports import ExportBatch, api_batch, as_rejects
+from ingest.limits import RecordLimits
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,14 @@ LOOKUP_PATHS = {
 }
 
 
-def read_api(crm: CrmType, session: SessionFactory) -> Iterator[Any]:
+def read_api(crm: CrmType, session: SessionFactory, limits: RecordLimits) -> Iterator[Any]:
     """The items of one resource: Arrow rows, rejects, or nothing when nothing changed."""
     if crm.endpoint == "objects":
-        return _objects(crm, session())
-    return _lookup(crm, session())
+        return _objects(crm, session(), limits)
+    return _lookup(crm, session(), limits)
 
 
-def _objects(crm: CrmType, session: ApiSession) -> Iterator[Any]:
+def _objects(crm: CrmType, session: ApiSession, limits: RecordLimits) -> Iterator[Any]:
     state = dlt.current.resource_state()
     live = Watermark.from_state(state.get("live"))
     archived = Watermark.from_state(state.get("archived"))
@@ -53,7 +54,7 @@ def _objects(crm: CrmType, session: ApiSession) -> Iterator[Any]:
     if first_run:
         for page in hubspot.list_objects(session, crm, archived=False):
             _advance(live, page, modified_ms)
-            yield from _items(page, crm)
+            yield from _items(page, crm, limits)
     else:
         for page in hubspot.search_modified(session, crm, live):
             # The search returns properties only: histories and associations are read by id.
@@ -63,18 +64,20 @@ def _objects(crm: CrmType, session: ApiSession) -> Iterator[Any]:
                 objects = page
                 hubspot.attach_associations(session, crm, objects)
             _advance(live, page, modified_ms)
-            yield from _items(objects, crm)
-    yield from _archived(crm, session, archived, first_run)
+            yield from _items(objects, crm, limits)
+    yield from _archived(crm, session, archived, first_run, limits)
     state["live"], state["archived"] = live.to_state(), archived.to_state()
 
 
-def _archived(crm: CrmType, session: ApiSession, seen: Watermark, first_run: bool) -> Iterator[Any]:
+def _archived(
+    crm: CrmType, session: ApiSession, seen: Watermark, first_run: bool, limits: RecordLimits
+) -> Iterator[Any]:
     """Archived objects, whole on the first run; later, those archived since (the search
     never returns archived objects), found by a light list and then read whole."""
     for page in hubspot.list_objects(session, crm, archived=True, complete=first_run):
         if first_run:
             _advance(seen, page, archived_ms)
-            yield from _items(page, crm)
+            yield from _items(page, crm, limits)
             continue
         fresh = [obj for obj in page if seen.is_new(str(obj["id"]), archived_ms(obj))]
         if not fresh:
@@ -82,10 +85,10 @@ def _archived(crm: CrmType, session: ApiSession, seen: Watermark, first_run: boo
         ids = [str(obj["id"]) for obj in fresh]
         objects = hubspot.read_objects(session, crm, ids, archived=True)
         _advance(seen, fresh, archived_ms)
-        yield from _items(objects, crm)
+        yield from _items(objects, crm, limits)
 
 
-def _lookup(crm: CrmType, session: ApiSession) -> Iterator[Any]:
+def _lookup(crm: CrmType, session: ApiSession, limits: RecordLimits) -> Iterator[Any]:
     """Owners (live and archived), deal pipelines or call dispositions, whole."""
     path = LOOKUP_PATHS[crm.endpoint]
     if crm.endpoint == "owners":
@@ -104,7 +107,7 @@ def _lookup(crm: CrmType, session: ApiSession) -> Iterator[Any]:
     if state.get("digest") == digest:
         log.info("%s: unchanged since the last run", crm.name)
         return
-    yield from _items(objects, crm)
+    yield from _items(objects, crm, limits)
     state["digest"] = digest
 
 
@@ -113,7 +116,7 @@ def _advance(watermark: Watermark, objects: list[dict[str, Any]], stamp: Callabl
         watermark.advance(str(obj.get("id")), stamp(obj))
 
 
-def _items(objects: list[dict[str, Any]], crm: CrmType) -> Iterator[Any]:
+def _items(objects: list[dict[str, Any]], crm: CrmType, limits: RecordLimits) -> Iterator[Any]:
     if not objects:
         return
     if crm.endpoint == "objects" and not crm.history:
@@ -121,7 +124,7 @@ def _items(objects: list[dict[str, Any]], crm: CrmType) -> Iterator[Any]:
         # export writes for it, so that both paths load the same rows.
         for obj in objects:
             obj.setdefault("propertiesWithHistory", {})
-    batch: ExportBatch = api_batch(objects, crm.object_type, f"hubspot-api:{crm.name}")
+    batch: ExportBatch = api_batch(objects, crm.object_type, f"hubspot-api:{crm.name}", limits)
     if batch.rows.num_rows:
         yield batch.rows
     if batch.rejects.num_rows:

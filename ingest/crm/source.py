@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.sources import DltResource
 
 from ingest.api import ApiSession
 from ingest.crm.api_source import SessionFactory, read_api
 from ingest.crm.catalog import CRM_OBJECT_TYPES, CRM_TYPES, CrmType
-from ingest.crm.export_source import read_export_file
+from ingest.crm.export_source import empty_table, read_export_file
 from ingest.errors import CRM_EXPORT, SourceNotConfiguredError
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.settings import ApiCredentials
 
 __all__ = ["CRM_OBJECT_TYPES", "crm_source"]
@@ -23,7 +23,9 @@ __all__ = ["CRM_OBJECT_TYPES", "crm_source"]
 
 @dlt.source(name="crm", max_table_nesting=0)
 def crm_source(
-    export_dir: Path | None = None, api: ApiCredentials | None = None
+    export_dir: Path | None = None,
+    api: ApiCredentials | None = None,
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> list[DltResource]:
     """One resource per CRM object type, each merged on the object id.
 
@@ -32,15 +34,20 @@ def crm_source(
     described (for Dagster's asset graph) before any export or token exists.
     """
     session = cache(lambda: ApiSession("HubSpot", api)) if api is not None else None
-    return [_resource(crm, export_dir, session) for crm in CRM_TYPES]
+    return [_resource(crm, export_dir, session, limits) for crm in CRM_TYPES]
 
 
-def _resource(crm: CrmType, export_dir: Path | None, session: SessionFactory | None) -> DltResource:
+def _resource(
+    crm: CrmType,
+    export_dir: Path | None,
+    session: SessionFactory | None,
+    limits: RecordLimits,
+) -> DltResource:
     def read() -> Iterator[Any]:
         if export_dir is not None:
-            items = read_export_file(crm, export_dir)
+            items = read_export_file(crm, export_dir, limits)
         elif session is not None:
-            items = read_api(crm, session)
+            items = read_api(crm, session, limits)
         else:
             raise SourceNotConfiguredError.neither(
                 "CRM", CRM_EXPORT, "SALES_TRACKER_HUBSPOT_TOKEN to read the HubSpot API"
@@ -50,12 +57,7 @@ def _resource(crm: CrmType, export_dir: Path | None, session: SessionFactory | N
             loaded = True
             yield item
         if not loaded:
-            # An empty type still gets its table, which checks and staging read. The
-            # columns are hinted here only: on the resource they would reach `rejects` too.
-            columns = py_arrow_to_table_schema_columns(crm.object_type.schema)
-            yield dlt.mark.with_hints(
-                dlt.mark.materialize_table_schema(), dlt.mark.make_hints(columns=columns)
-            )
+            yield empty_table(crm)
 
     return dlt.resource(
         read,

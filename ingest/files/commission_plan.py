@@ -20,6 +20,7 @@ import yaml
 
 from ingest.errors import InvalidFileError
 from ingest.exports import REJECTS_SCHEMA, reject_row
+from ingest.limits import DEFAULT_LIMITS, REJECT_PAYLOAD_CHARS, RecordLimits
 
 BASES = ("bookings", "collected_cash")
 PERIODS = ("month", "quarter")
@@ -55,16 +56,26 @@ class PlanBatch:
     rejects: pa.Table
 
 
-def read_commission_plans(path: Path, object_type: str = "commission_plans") -> PlanBatch:
+def read_commission_plans(
+    path: Path, limits: RecordLimits = DEFAULT_LIMITS, object_type: str = "commission_plans"
+) -> PlanBatch:
+    """The plans and tiers of the file. The file is read whole, as one record: one over
+    the record limit is a reject, not read past its first bytes."""
     plans: list[dict[str, Any]] = []
     tiers: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    text = path.read_text(encoding="utf-8")
-    try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as error:
-        rejects.append(reject_row(object_type, path, 1, f"not valid YAML: {error}", text))
-        documents = []
+    documents: list[Any] = []
+    too_large = limits.record_problem(path.stat().st_size)
+    if too_large:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            prefix = handle.read(REJECT_PAYLOAD_CHARS)
+        rejects.append(reject_row(object_type, path, 1, f"the file: {too_large}", prefix))
+    else:
+        text = path.read_text(encoding="utf-8")
+        try:
+            documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        except yaml.YAMLError as error:
+            rejects.append(reject_row(object_type, path, 1, f"not valid YAML: {error}", text))
     for number, document in enumerate(documents, start=1):
         plan, problems = _validate(document)
         if problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from ingest.errors import InvalidFileError
 from ingest.exports import REJECTS_SCHEMA, ExportBatch, reject_row
+from ingest.limits import DEFAULT_LIMITS, RecordLimits, cut
 
 Parser = Callable[[str], Any]
 
@@ -101,10 +102,15 @@ class CsvFile:
         )
 
 
-def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
-    """All rows of one (small) dropped file; a header without a declared column fails."""
+def read_csv_file(path: Path, spec: CsvFile, limits: RecordLimits = DEFAULT_LIMITS) -> ExportBatch:
+    """All rows of one (small) dropped file; a header without a declared column fails.
+    A row over ``limits`` is a reject; a field beyond even the record limit fails the file
+    (the csv module cannot skip it and read on)."""
     rows: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
+    # The csv module's own cap (128 KiB by default) would fail the whole file on a long
+    # but legitimate field; the limits below decide instead. It is process-wide: raised only.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.record_bytes))
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in spec.columns if name not in (reader.fieldnames or [])]
@@ -115,8 +121,12 @@ def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
             )
         first_lines: dict[tuple[Any, ...], int] = {}
         seen = Counter[str]()
-        for line_number, record in enumerate(reader, start=2):
-            row, reason = _parse(record, spec)
+        for line_number, record in _records(reader, path, limits):
+            size = sum(len(value) for value in record.values() if isinstance(value, str))
+            reason = limits.problem(record, size)
+            row: dict[str, Any] = {}
+            if reason is None:
+                row, reason = _parse(record, spec)
             if reason is None:
                 key = tuple(row[name] for name in spec.primary_key)
                 first = first_lines.setdefault(key, line_number)
@@ -125,7 +135,7 @@ def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
             if reason is None:
                 rows.append(row)
             else:
-                payload = ",".join(str(value) for value in record.values())
+                payload = cut(",".join(str(value) for value in record.values()), reason)
                 occurrence = seen[payload]
                 seen[payload] += 1
                 rejects.append(
@@ -135,6 +145,27 @@ def read_csv_file(path: Path, spec: CsvFile) -> ExportBatch:
         rows=pa.Table.from_pylist(rows, schema=spec.schema),
         rejects=pa.Table.from_pylist(rejects, schema=REJECTS_SCHEMA),
     )
+
+
+def _records(
+    reader: csv.DictReader[str], path: Path, limits: RecordLimits
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows with their line numbers (the header is line 1; a row spanning lines is
+    numbered by its first)."""
+    line_number = reader.line_num + 1
+    try:
+        for record in reader:
+            yield line_number, record
+            line_number = reader.line_num + 1
+    except csv.Error as error:
+        fix = "fix the file"
+        if "field limit" in str(error):
+            fix = (
+                f"a field is longer than SALES_TRACKER_MAX_RECORD_BYTES "
+                f"({limits.record_bytes:,}); fix the file (an unclosed quote makes the rest "
+                "of it one field)"
+            )
+        raise InvalidFileError(f"{path}, line {line_number}: {error}: {fix}") from error
 
 
 def _parse(record: dict[str, Any], spec: CsvFile) -> tuple[dict[str, Any], str | None]:

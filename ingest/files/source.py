@@ -3,6 +3,8 @@
 Each file is read against its declared schema (below); bad rows land in ``rejects`` with
 their reason and line, a missing file leaves its table empty with a warning (every file
 is optional), and a re-dropped file is merged on its key, so loading twice changes nothing.
+The folder is a boundary (``ingest.folders``): a file leading out of it is a reject, never
+read, and names no resource reads are reported.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from ingest.files.csv_files import (
     text_value,
     year_month,
 )
+from ingest.folders import as_reject_table, outside_reject, unknown_names, warn_unknown
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,7 @@ SURVEY_RESPONSES = CsvFile(
 
 CSV_FILES: tuple[CsvFile, ...] = (FX_RATES, QUOTAS, REP_ROSTER, SURVEY_RESPONSES)
 COMMISSION_PLAN_FILE = "commission_plan.yaml"
+KNOWN_FILES = frozenset({*(spec.file_name for spec in CSV_FILES), COMMISSION_PLAN_FILE})
 FILE_TABLES: tuple[str, ...] = (
     *(spec.name for spec in CSV_FILES),
     "commission_plans",
@@ -91,23 +96,34 @@ FILE_TABLES: tuple[str, ...] = (
 
 
 @dlt.source(name="files", max_table_nesting=0)
-def files_source(files_dir: Path | None) -> list[DltResource]:
+def files_source(
+    files_dir: Path | None, limits: RecordLimits = DEFAULT_LIMITS
+) -> list[DltResource]:
+    plans = ("commission_plans", ["plan"], PLANS_SCHEMA, "plans")
+    tiers = ("commission_plan_tiers", ["plan", "tier_number"], TIERS_SCHEMA, "tiers")
     return [
-        *(_csv_resource(files_dir, spec) for spec in CSV_FILES),
-        _plan_resource(files_dir, "commission_plans", ["plan"], PLANS_SCHEMA, "plans"),
-        _plan_resource(
-            files_dir, "commission_plan_tiers", ["plan", "tier_number"], TIERS_SCHEMA, "tiers"
-        ),
+        *(_csv_resource(files_dir, spec, limits) for spec in CSV_FILES),
+        _plan_resource(files_dir, *plans, limits),
+        _plan_resource(files_dir, *tiers, limits),
     ]
 
 
-def _csv_resource(files_dir: Path | None, spec: CsvFile) -> DltResource:
+def unknown_files(files_dir: Path | None) -> list[str]:
+    """The names in the files folder that no resource reads (see ``ingest.folders``)."""
+    return unknown_names(files_dir, KNOWN_FILES)
+
+
+def _csv_resource(files_dir: Path | None, spec: CsvFile, limits: RecordLimits) -> DltResource:
     def read() -> Iterator[Any]:
-        path = _dropped(files_dir, spec.file_name, spec.name)
+        if spec is CSV_FILES[0]:  # once per load, from the resource read first
+            warn_unknown("files source", files_dir, KNOWN_FILES)
+        path, refused = _dropped(files_dir, spec.file_name, spec.name)
+        if refused is not None:
+            yield as_rejects(refused)
         if path is None:
             yield spec.schema.empty_table()
             return
-        batch = read_csv_file(path, spec)
+        batch = read_csv_file(path, spec, limits)
         yield batch.rows
         if batch.rejects.num_rows:
             yield as_rejects(batch.rejects)
@@ -118,17 +134,24 @@ def _csv_resource(files_dir: Path | None, spec: CsvFile) -> DltResource:
 
 
 def _plan_resource(
-    files_dir: Path | None, name: str, key: list[str], schema: pa.Schema, part: str
+    files_dir: Path | None,
+    name: str,
+    key: list[str],
+    schema: pa.Schema,
+    part: str,
+    limits: RecordLimits,
 ) -> DltResource:
     """The plans and their tiers are two tables of one file; the plans resource alone
     reports the file's rejects, so a bad plan is quarantined once."""
 
     def read() -> Iterator[Any]:
-        path = _dropped(files_dir, COMMISSION_PLAN_FILE, name)
+        path, refused = _dropped(files_dir, COMMISSION_PLAN_FILE, name)
+        if refused is not None and part == "plans":
+            yield as_rejects(refused)
         if path is None:
             yield schema.empty_table()
             return
-        batch = read_commission_plans(path)
+        batch = read_commission_plans(path, limits)
         table: pa.Table = getattr(batch, part)
         yield table
         if part == "plans" and batch.rejects.num_rows:
@@ -139,10 +162,18 @@ def _plan_resource(
     return dlt.resource(read, name=name, primary_key=key, write_disposition="replace")
 
 
-def _dropped(files_dir: Path | None, file_name: str, table: str) -> Path | None:
+def _dropped(
+    files_dir: Path | None, file_name: str, table: str
+) -> tuple[Path | None, pa.Table | None]:
+    """The file to read, if there is one, and the reject of a file leading out of the
+    folder, which is not read (its table stays empty, and the quarantine check fails)."""
     path = Path(files_dir) / file_name if files_dir else None
+    if path is not None and (path.is_symlink() or path.exists()):
+        refused = outside_reject(table, Path(files_dir or "."), path)
+        if refused is not None:
+            return None, as_reject_table([refused])
     if path is None or not path.is_file():
         where = f"{path} not found" if path else "SALES_TRACKER_FILES_DIR is not set"
         log.warning("files source: %s; %s stays empty", where, table)
-        return None
-    return path
+        return None, None
+    return path, None

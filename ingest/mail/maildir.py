@@ -19,8 +19,9 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.mail.headers import Rejected
-from ingest.mail.raw import RawMessage, no_body, read_message_file
+from ingest.mail.raw import RawMessage, no_body, read_message_file, refused
 
 INBOX = "INBOX"
 # Maildir info flags (the letters after ":2,") as IMAP names, as Dovecot maps them.
@@ -83,15 +84,26 @@ class ChangeCursor:
         return {"ctime_cursor_ns": self.started_ns, "recent": self.recent}
 
 
-def read_maildirs(root: Path, base: Path, state: MutableMapping[str, Any]) -> Iterator[RawMessage]:
+def read_maildirs(
+    root: Path,
+    base: Path,
+    state: MutableMapping[str, Any],
+    limits: RecordLimits = DEFAULT_LIMITS,
+) -> Iterator[RawMessage]:
     """Messages of every Maildir under ``root`` not read before; ``base`` makes locations
-    relative.
+    relative. A symlinked mailbox, folder or message leading out of ``base`` is a reject.
 
     A folder's state from before the cursors (the list of the names read) is migrated: the
     files it names are skipped once more, as they were then, and a cursor is written back.
     """
     for mailbox_dir in sorted(path for path in root.iterdir() if path.is_dir()):
+        if mailbox_dir.is_symlink() and (outside := refused("maildir", base, mailbox_dir)):
+            yield outside
+            continue
         for folder, folder_dir in _folders(mailbox_dir):
+            if folder_dir.is_symlink() and (outside := refused("maildir", base, folder_dir)):
+                yield outside
+                continue
             key = f"{mailbox_dir.name}/{folder}"
             known = state.get(key)
             cursor = ChangeCursor(known)
@@ -100,7 +112,7 @@ def read_maildirs(root: Path, base: Path, state: MutableMapping[str, Any]) -> It
                 for name in _changed_names(folder_dir / sub, sub, cursor):
                     if name not in read_before:
                         yield from _read(
-                            folder_dir / sub / name, mailbox_dir.name, folder, base, name
+                            folder_dir / sub / name, mailbox_dir.name, folder, base, name, limits
                         )
             state[key] = cursor.state()
 
@@ -112,10 +124,15 @@ def flags_from_name(name: str) -> tuple[str, ...]:
     return tuple(sorted({_FLAGS[letter] for letter in match.group(1) if letter in _FLAGS}))
 
 
-def _read(path: Path, mailbox: str, folder: str, base: Path, name: str) -> Iterator[RawMessage]:
+def _read(
+    path: Path, mailbox: str, folder: str, base: Path, name: str, limits: RecordLimits
+) -> Iterator[RawMessage]:
+    if path.is_symlink() and (outside := refused("maildir", base, path)):
+        yield outside
+        return
     header, read_body, problem = b"", no_body, None
     try:
-        header, read_body = read_message_file(path)
+        header, read_body = read_message_file(path, limits)
     except FileNotFoundError:
         return  # renamed (flags changed) since listed: read under its new name next run
     except Rejected as reason:

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.mail.headers import BODY_READ_BYTES
-from ingest.mail.raw import MAX_HEADER_BYTES, RawMessage
+from ingest.mail.raw import RawMessage, refused
 
 INBOX = "INBOX"
 _TAIL_BYTES = 4096
@@ -48,10 +49,17 @@ class _Entry:
 
 
 def read_mbox_files(
-    root: Path, base: Path, state: MutableMapping[str, Any]
+    root: Path,
+    base: Path,
+    state: MutableMapping[str, Any],
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawMessage]:
-    """Messages of every ``*.mbox`` file under ``root`` that changed since last run."""
+    """Messages of every ``*.mbox`` file under ``root`` that changed since last run; a
+    symlinked one leading out of ``base`` is a reject."""
     for path in sorted(root.glob("*.mbox")):
+        if path.is_symlink() and (outside := refused("mbox", base, path)):
+            yield outside
+            continue
         key = path.relative_to(base).as_posix()
         stat = path.stat()
         known = state.get(key)
@@ -60,7 +68,7 @@ def read_mbox_files(
         with path.open("rb") as stream:
             offset, line_number = _resume_point(stream, known)
             last = None
-            for message, entry in _read(stream, path, key, offset, line_number):
+            for message, entry in _read(stream, path, key, offset, line_number, limits):
                 last = entry
                 yield message
             if last is not None:
@@ -94,7 +102,12 @@ def _tail_hash(stream: BinaryIO, offset: int) -> str:
 
 
 def _read(
-    stream: BinaryIO, path: Path, location: str, offset: int, line_number: int
+    stream: BinaryIO,
+    path: Path,
+    location: str,
+    offset: int,
+    line_number: int,
+    limits: RecordLimits,
 ) -> Iterator[tuple[RawMessage, _Entry]]:
     stream.seek(offset)
     mailbox = path.stem
@@ -112,11 +125,11 @@ def _read(
         elif entry.in_header:
             if line in (b"\n", b"\r\n"):
                 entry.in_header = False
-            elif entry.header_bytes <= MAX_HEADER_BYTES:
+            elif entry.header_bytes <= limits.header_bytes:
                 entry.header.append(line)
                 entry.header_bytes += len(line)
             elif entry.problem is None:
-                entry.problem = f"no end of the header block within {MAX_HEADER_BYTES} bytes"
+                entry.problem = limits.header_problem()
         elif entry.body_bytes < BODY_READ_BYTES:
             unescaped = _ESCAPED_FROM.sub(rb"\1", line)  # mboxrd: undo one level of escaping
             entry.body.append(unescaped)

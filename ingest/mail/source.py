@@ -20,12 +20,13 @@ from dlt.sources import DltResource
 
 from ingest.errors import EMAIL_DIR, ExportNotFoundError, SettingsError, SourceNotConfiguredError
 from ingest.exports import REJECTS_SCHEMA, as_rejects
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.mail.eml import read_eml_files
 from ingest.mail.headers import Rejected, message_row
 from ingest.mail.imap import read_imap
 from ingest.mail.maildir import read_maildirs
 from ingest.mail.mbox import read_mbox_files
-from ingest.mail.raw import RawMessage
+from ingest.mail.raw import RawMessage, refused
 from ingest.mail.tables import (
     MAILBOX_MESSAGES_HINTS,
     MAILBOX_MESSAGES_SCHEMA,
@@ -54,6 +55,7 @@ def mail_source(
     email_dir: Path | None = None,
     imap: ImapCredentials | None = None,
     company_domains: tuple[str, ...] = (),
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> DltResource:
     """The configuration is checked when data is read, not here, so that the resource can
     be described (for Dagster's asset graph) before any mail store exists."""
@@ -61,7 +63,7 @@ def mail_source(
     def read() -> Iterator[Any]:
         domains = _check(email_dir, imap, company_domains)
         state = dlt.current.resource_state()
-        yield from _load(_messages(email_dir, imap, state), domains)
+        yield from _load(_messages(email_dir, imap, state, limits), domains, limits)
 
     return dlt.resource(
         read,
@@ -98,20 +100,27 @@ def _check(
 
 
 def _messages(
-    email_dir: Path | None, imap: ImapCredentials | None, state: MutableMapping[str, Any]
+    email_dir: Path | None,
+    imap: ImapCredentials | None,
+    state: MutableMapping[str, Any],
+    limits: RecordLimits,
 ) -> Iterator[RawMessage]:
     if email_dir is not None:
         base = Path(email_dir)
         readers = {"maildir": read_maildirs, "mbox": read_mbox_files, "eml": read_eml_files}
         for store, read_store in readers.items():
-            if (base / store).is_dir():
-                yield from read_store(base / store, base, state.setdefault(store, {}))
+            if (base / store).is_symlink() and (outside := refused(store, base, base / store)):
+                yield outside
+            elif (base / store).is_dir():
+                yield from read_store(base / store, base, state.setdefault(store, {}), limits)
     if imap is not None:
         yield from read_imap(imap, state.setdefault("imap", {}))
 
 
-def _load(messages: Iterator[RawMessage], domains: tuple[str, ...]) -> Iterator[Any]:
-    tables = _Tables(domains)
+def _load(
+    messages: Iterator[RawMessage], domains: tuple[str, ...], limits: RecordLimits
+) -> Iterator[Any]:
+    tables = _Tables(domains, limits)
     for raw in messages:
         tables.add(raw)
         if tables.rows >= BATCH_ROWS:
@@ -152,8 +161,9 @@ class _Tables:
     """Rows of the three tables: each copy, each reject, and each message once per run, as
     far as the memos of recent messages reach (the merge makes the rest one row too)."""
 
-    def __init__(self, domains: tuple[str, ...]) -> None:
+    def __init__(self, domains: tuple[str, ...], limits: RecordLimits) -> None:
         self.domains = domains
+        self.limits = limits
         self.messages = Columns(MESSAGES_SCHEMA)
         self.copies = Columns(MAILBOX_MESSAGES_SCHEMA)
         self.rejects = Columns(REJECTS_SCHEMA)
@@ -202,6 +212,9 @@ class _Tables:
     def _message_key(self, raw: RawMessage) -> str:
         if raw.problem:
             raise Rejected(raw.problem)
+        # The stores stop reading a block about this size; IMAP sends the block whole.
+        if len(raw.header) > self.limits.header_bytes:
+            raise Rejected(self.limits.header_problem())
         digest = hashlib.blake2b(raw.header, digest_size=16).digest()
         key = self.keys_by_header.get(digest)
         if key is not None:

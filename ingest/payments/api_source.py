@@ -19,6 +19,7 @@ import dlt
 from dlt.sources import DltResource
 
 from ingest.api import ApiSession
+from ingest.limits import RecordLimits
 from ingest.payments.listing import complete_invoice_lines, walk
 from ingest.payments.objects import INVOICES, StripeType
 from ingest.payments.rows import Batch, empty_table, log_stubs
@@ -34,6 +35,7 @@ def api_resource(
     api: ApiCredentials,
     timeout_seconds: float,
     listed_from: dict[str, int | None],
+    limits: RecordLimits,
 ) -> DltResource:
     def read(
         # dlt binds the cursor through this default (its documented idiom).
@@ -49,7 +51,7 @@ def api_resource(
         if start is not None:
             params["created[gte]"] = start
         listed_from[kind.table] = start
-        batch = Batch(kind)
+        batch = Batch(kind, limits)
         for page in walk(session, kind.path, params):
             for obj in page:
                 if kind is INVOICES and isinstance(obj, dict):

@@ -21,6 +21,7 @@ from dlt.extract.hints import TResourceHints
 
 from ingest import exports
 from ingest.exports import REJECTS_SCHEMA, REJECTS_TABLE
+from ingest.limits import DEFAULT_LIMITS, RecordLimits
 from ingest.payments.objects import DELETED, StripeType, is_deleted_stub
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,14 @@ def table_hints(kind: StripeType) -> TResourceHints:
     )
 
 
-def parse_object(obj: dict[str, Any], kind: StripeType) -> tuple[dict[str, Any], str | None]:
+def parse_object(
+    obj: dict[str, Any], kind: StripeType, limits: RecordLimits = DEFAULT_LIMITS
+) -> tuple[dict[str, Any], str | None]:
     """The row of one API object, or the reason it cannot be used.
 
     Exports and the API share one parser (exports.py's) and one reject payload format.
     """
-    return exports.parse_object(collapse_expanded(obj, kind), kind.declaration)
+    return exports.parse_object(collapse_expanded(obj, kind), kind.declaration, limits)
 
 
 def collapse_expanded(obj: dict[str, Any], kind: StripeType) -> dict[str, Any]:
@@ -155,8 +158,9 @@ def with_table_hints(table: pa.Table, kind: StripeType) -> Any:
 class Batch:
     """Rows of one object type waiting to become an Arrow table, and their rejects."""
 
-    def __init__(self, kind: StripeType) -> None:
+    def __init__(self, kind: StripeType, limits: RecordLimits = DEFAULT_LIMITS) -> None:
         self.kind = kind
+        self.limits = limits
         self.rows: list[dict[str, Any]] = []
         self.ranks: list[int] = []
         self.event_ids: list[str | None] = []
@@ -171,7 +175,7 @@ class Batch:
         if self.kind.deletable and is_deleted_stub(obj):
             self.stubs += 1
             return
-        row, reason = parse_object(obj, self.kind)
+        row, reason = parse_object(obj, self.kind, self.limits)
         if reason is not None:
             self.rejects.append(api_reject(self.kind, obj, reason))
             return

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.api import ApiSession
+from ingest.limits import RecordLimits
 from ingest.payments.api_source import SYSTEM
 from ingest.payments.listing import complete_invoice_lines
 from ingest.payments.objects import BY_OBJECT_NAME, DELETED, INVOICES, StripeType
@@ -44,7 +45,10 @@ from ingest.settings import ApiCredentials
 
 
 def snapshot_reader(
-    api: ApiCredentials | None, timeout_seconds: float, listed_from: dict[str, int | None]
+    api: ApiCredentials | None,
+    timeout_seconds: float,
+    listed_from: dict[str, int | None],
+    limits: RecordLimits,
 ) -> Any:
     def snapshots(events: Any) -> Iterator[Any]:
         """Upsert the object each new event carries into the object's table (from an
@@ -85,7 +89,7 @@ def snapshot_reader(
                 continue
             elif kind is INVOICES:
                 snapshot = complete_invoice_lines(session, snapshot)
-            batch = batches.setdefault(kind.table, Batch(kind))
+            batch = batches.setdefault(kind.table, Batch(kind, limits))
             batch.add(snapshot, rank=moment, event_id=event_id)
         if recent is not None and created:
             recent.forget_before(max(created))

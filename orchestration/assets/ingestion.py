@@ -37,25 +37,36 @@ class SourceSpec:
 SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec(
         "crm",
-        lambda settings: crm_source(settings.crm_export_dir, settings.hubspot),
+        lambda settings: crm_source(
+            settings.crm_export_dir, settings.hubspot, settings.record_limits
+        ),
         tuple(object_type.name for object_type in CRM_OBJECT_TYPES),
     ),
     SourceSpec(
         "payments",
-        lambda settings: payments_source(settings.payments_export_dir, settings.stripe),
+        lambda settings: payments_source(
+            settings.payments_export_dir, settings.stripe, limits=settings.record_limits
+        ),
         PAYMENTS_TABLES,
         lambda settings: bool(settings.payments_export_dir or settings.stripe),
     ),
     SourceSpec(
         "email",
         lambda settings: mail_source(
-            settings.email_dir, settings.imap, settings.company_email_domains
+            settings.email_dir,
+            settings.imap,
+            settings.company_email_domains,
+            settings.record_limits,
         ),
         MAIL_TABLES,
         lambda settings: bool(settings.email_dir or settings.imap),
     ),
     # Always part of the job: an unset folder or a missing file leaves its table empty.
-    SourceSpec("files", lambda settings: files_source(settings.files_dir), FILE_TABLES),
+    SourceSpec(
+        "files",
+        lambda settings: files_source(settings.files_dir, settings.record_limits),
+        FILE_TABLES,
+    ),
 )
 
 

@@ -31,6 +31,7 @@ from demo.formats.mail import (
     write_mbox,
 )
 from demo.world import generate_world
+from ingest.limits import RecordLimits
 from ingest.mail import MAIL_TABLES, mail_source
 from ingest.mail import eml as eml_module
 from ingest.mail import maildir as maildir_module
@@ -495,9 +496,9 @@ def test_maildir_reads_only_the_files_renamed_since_the_last_run(
     newest_ctime = max(path.stat().st_ctime_ns for path in files)
     read: list[str] = []
 
-    def counting_read(path: Path) -> Any:
+    def counting_read(path: Path, limits: RecordLimits) -> Any:
         read.append(path.relative_to(inbox).as_posix())
-        return read_message_file(path)
+        return read_message_file(path, limits)
 
     read_message_file = maildir_module.read_message_file
     monkeypatch.setattr(maildir_module, "read_message_file", counting_read)
