@@ -43,9 +43,7 @@ from ingest.payments.rows import Batch, log_stubs
 from ingest.settings import ApiCredentials
 
 
-def snapshot_reader(
-    api: ApiCredentials | None, timeout_seconds: float, listed_from: dict[str, int | None]
-) -> Any:
+def snapshot_reader(api: ApiCredentials | None, listed_from: dict[str, int | None]) -> Any:
     def snapshots(events: Any) -> Iterator[Any]:
         """Upsert the object each new event carries into the object's table (from an
         export, only the deletions: the files hold every live object's latest state)."""
@@ -55,7 +53,7 @@ def snapshot_reader(
             return
         if api is None:  # only deletions: the other events' payloads are not even parsed
             events = events.filter(pc.fill_null(pc.ends_with(events["type"], ".deleted"), False))
-        session = None if api is None else ApiSession(SYSTEM, api, timeout_seconds=timeout_seconds)
+        session = None if api is None else ApiSession(SYSTEM, api)
         recent = None if api is None else RecentDeletions(dlt.current.resource_state())
         batches: dict[str, Batch] = {}
         created = pc.divide(events["created"].cast(pa.int64()), 1_000_000).to_pylist()
