@@ -88,6 +88,8 @@ class ApiCredentials:
     base_url: str
     secret: str = field(repr=False)
     secret_variable: str
+    # How long to wait for an answer (SALES_TRACKER_API_TIMEOUT_SECONDS).
+    timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,14 @@ class Settings:
         env = os.environ if env is None else env
         target = env.get("SALES_TRACKER_TARGET", "duckdb")
         crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
+        # How long an API call waits for its answer; a real slow answer must not be cut.
+        api_timeout = _float(env, "SALES_TRACKER_API_TIMEOUT_SECONDS", 30.0)
+        if not api_timeout > 0:  # also refuses nan
+            raise SettingsError.malformed(
+                "SALES_TRACKER_API_TIMEOUT_SECONDS",
+                "a number of seconds above 0",
+                env["SALES_TRACKER_API_TIMEOUT_SECONDS"],
+            )
         settings = cls(
             target=target,  # type: ignore[arg-type]
             warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or default_warehouse(),
@@ -154,9 +164,15 @@ class Settings:
             email_dir=_absolute(env.get("SALES_TRACKER_EMAIL_DIR")),
             files_dir=_absolute(env.get("SALES_TRACKER_FILES_DIR")),
             hubspot=_api(
-                env, "SALES_TRACKER_HUBSPOT_TOKEN", "SALES_TRACKER_HUBSPOT_URL", HUBSPOT_URL
+                env,
+                "SALES_TRACKER_HUBSPOT_TOKEN",
+                "SALES_TRACKER_HUBSPOT_URL",
+                HUBSPOT_URL,
+                api_timeout,
             ),
-            stripe=_api(env, "SALES_TRACKER_STRIPE_KEY", "SALES_TRACKER_STRIPE_URL", STRIPE_URL),
+            stripe=_api(
+                env, "SALES_TRACKER_STRIPE_KEY", "SALES_TRACKER_STRIPE_URL", STRIPE_URL, api_timeout
+            ),
             imap=_imap_from_env(env),
             company_email_domains=_names(env.get("SALES_TRACKER_COMPANY_EMAIL_DOMAINS", "")),
             reporting_currency=(env.get("SALES_TRACKER_REPORTING_CURRENCY") or "USD").upper(),
@@ -312,12 +328,17 @@ def _names(raw: str) -> tuple[str, ...]:
 
 
 def _api(
-    env: Mapping[str, str], secret_variable: str, url_variable: str, default_url: str
+    env: Mapping[str, str],
+    secret_variable: str,
+    url_variable: str,
+    default_url: str,
+    timeout_seconds: float,
 ) -> ApiCredentials | None:
     secret = env.get(secret_variable)
     if not secret:
         return None
-    return ApiCredentials(env.get(url_variable) or default_url, secret, secret_variable)
+    url = env.get(url_variable) or default_url
+    return ApiCredentials(url, secret, secret_variable, timeout_seconds)
 
 
 def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:

@@ -28,7 +28,8 @@ class Knobs:
     """Server behaviour, set at start and replaceable at runtime (``POST /_sandbox/knobs``).
 
     - ``rate_limit_per_second``: requests admitted per rolling second (``None``: no limit);
-      the others get 429 with ``Retry-After``.
+      the others get 429 with ``Retry-After``. HubSpot routes announce the limit and what
+      is left of it in ``X-HubSpot-RateLimit-*`` headers, as HubSpot does; Stripe's never.
     - ``fault_schedule``: ``(n, kind)`` pairs: the n-th eligible request gets that fault.
       Eligible: authenticated, admitted by the rate limit, under ``fault_path_prefix``;
       counted from 1 since the knobs were last set.

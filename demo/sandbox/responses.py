@@ -120,6 +120,18 @@ def unauthorized(api: Api, token_given: bool) -> Response:
     )
 
 
+def hubspot_rate_headers(per_second: int, remaining: int) -> dict[str, str]:
+    """The limits HubSpot announces on each answer, for a limit of ``per_second`` in any
+    rolling second: the interval pair every app gets and the secondly pair some apps get."""
+    return {
+        "X-HubSpot-RateLimit-Interval-Milliseconds": "1000",
+        "X-HubSpot-RateLimit-Max": str(per_second),
+        "X-HubSpot-RateLimit-Remaining": str(remaining),
+        "X-HubSpot-RateLimit-Secondly": str(per_second),
+        "X-HubSpot-RateLimit-Secondly-Remaining": str(remaining),
+    }
+
+
 def rate_limited(api: Api, retry_after: int) -> Response:
     headers = {"Retry-After": str(retry_after)}
     if api == "stripe":

@@ -1,9 +1,10 @@
 """The loopback HTTP server: auth, rate limit and faults in front of the two APIs.
 
 Every request goes through the same gate, in the order a real edge applies it: token
-(401), rate limit (429 + Retry-After), injected fault, then the HubSpot or Stripe
-endpoint. ``/_sandbox/*`` is the control plane tests use (knobs, stats, mutation); it
-needs the token too but is never throttled nor faulted. The token is never logged.
+(401), rate limit (429 + Retry-After; HubSpot's rate-limit headers), injected fault,
+then the HubSpot or Stripe endpoint. ``/_sandbox/*`` is the control plane tests use
+(knobs, stats, mutation); it needs the token too but is never throttled nor faulted.
+The token is never logged.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from demo.sandbox.responses import (
     Response,
     api_of,
     error_response,
+    hubspot_rate_headers,
     rate_limited,
     unauthorized,
 )
@@ -169,6 +171,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         state = self.server.state
+        self._extra_headers: dict[str, str] = {}
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         body = self._read_body()
@@ -194,10 +197,14 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             self._send(unauthorized(api, given))
             return
         knobs = state.knobs
-        retry_after = state.limiter.admit(knobs.rate_limit_per_second, time.monotonic())
-        if retry_after is not None:
-            self._send(rate_limited(api, retry_after))
-            return
+        limit = knobs.rate_limit_per_second
+        if limit is not None:
+            admission = state.limiter.admit(limit, time.monotonic())
+            if api == "hubspot":  # HubSpot announces its limits on every answer; Stripe never
+                self._extra_headers = hubspot_rate_headers(limit, admission.remaining)
+            if admission.retry_after is not None:
+                self._send(rate_limited(api, admission.retry_after))
+                return
         numbered = state.next_fault(path)
         fault = numbered[1] if numbered else None
         if numbered and fault:
@@ -285,7 +292,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             self.send_response(response.status)
             self.send_header("Content-Type", "application/json;charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
-            for name, value in response.headers.items():
+            for name, value in {**response.headers, **self._extra_headers}.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data[: len(data) // 2] if truncate else data)

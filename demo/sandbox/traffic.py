@@ -6,12 +6,21 @@ import math
 import re
 import threading
 from collections import Counter, deque
+from dataclasses import dataclass
 from typing import Any
 
 _CRM_OBJECT = re.compile(r"^/crm/v3/(objects|owners|pipelines)/([^/]+)/([^/]+)$")
 _CRM_OWNER = re.compile(r"^/crm/v3/owners/([^/]+)$")
 _STRIPE_OBJECT = re.compile(r"^/v1/([^/]+)/([^/]+)$")
 FAULT_LOG_SIZE = 10_000  # the first faults served; counts go on past it
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The rate limiter's answer: admitted or the whole seconds to wait, and what is left."""
+
+    retry_after: int | None  # None: admitted
+    remaining: int  # requests still admitted in the current rolling second
 
 
 class RateLimiter:
@@ -21,18 +30,15 @@ class RateLimiter:
         self._admitted: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def admit(self, limit: int | None, now: float) -> int | None:
-        """``None`` when admitted, else the whole seconds to wait (``Retry-After``)."""
-        if limit is None:
-            return None
+    def admit(self, limit: int, now: float) -> Admission:
         with self._lock:
             while self._admitted and self._admitted[0] <= now - 1.0:
                 self._admitted.popleft()
             if len(self._admitted) >= limit:
                 wait = self._admitted[0] + 1.0 - now
-                return max(1, math.ceil(wait))
+                return Admission(max(1, math.ceil(wait)), 0)
             self._admitted.append(now)
-            return None
+            return Admission(None, limit - len(self._admitted))
 
 
 class Stats:

@@ -33,7 +33,6 @@ SYSTEM = "Stripe"
 def api_resource(
     kind: StripeType,
     api: ApiCredentials,
-    timeout_seconds: float,
     listed_from: dict[str, int | None],
     limits: RecordLimits,
 ) -> DltResource:
@@ -45,7 +44,7 @@ def api_resource(
             on_cursor_value_missing="include",
         ),
     ) -> Iterator[Any]:
-        session = ApiSession(SYSTEM, api, timeout_seconds=timeout_seconds)
+        session = ApiSession(SYSTEM, api)
         params: dict[str, Any] = {}
         start = None if created.start_value is None else _unix_seconds(created.start_value)
         if start is not None:

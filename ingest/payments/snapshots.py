@@ -45,10 +45,7 @@ from ingest.settings import ApiCredentials
 
 
 def snapshot_reader(
-    api: ApiCredentials | None,
-    timeout_seconds: float,
-    listed_from: dict[str, int | None],
-    limits: RecordLimits,
+    api: ApiCredentials | None, listed_from: dict[str, int | None], limits: RecordLimits
 ) -> Any:
     def snapshots(events: Any) -> Iterator[Any]:
         """Upsert the object each new event carries into the object's table (from an
@@ -59,7 +56,7 @@ def snapshot_reader(
             return
         if api is None:  # only deletions: the other events' payloads are not even parsed
             events = events.filter(pc.fill_null(pc.ends_with(events["type"], ".deleted"), False))
-        session = None if api is None else ApiSession(SYSTEM, api, timeout_seconds=timeout_seconds)
+        session = None if api is None else ApiSession(SYSTEM, api)
         recent = None if api is None else RecentDeletions(dlt.current.resource_state())
         batches: dict[str, Batch] = {}
         created = pc.divide(events["created"].cast(pa.int64()), 1_000_000).to_pylist()

@@ -27,23 +27,19 @@ PAYMENTS_TABLES: tuple[str, ...] = tuple(kind.table for kind in STRIPE_TYPES)
 def payments_source(
     export_dir: Path | None = None,
     api: ApiCredentials | None = None,
-    timeout_seconds: float = 30.0,
-    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> list[DltResource]:
     """The export folder when given, else the API; checked when data is read, so that the
     resources can be described (Dagster's asset graph) before anything is configured."""
     # Per table, the `created` from which this run lists objects (None: all of them).
     listed_from: dict[str, int | None] = {}
     if export_dir is None and api is not None:
-        resources = [
-            api_resource(kind, api, timeout_seconds, listed_from, limits) for kind in STRIPE_TYPES
-        ]
+        resources = [api_resource(kind, api, listed_from, limits) for kind in STRIPE_TYPES]
     else:
         resources = [export_resource(kind, export_dir, limits) for kind in STRIPE_TYPES]
     events = resources[-1]
     live = api if export_dir is None else None
     snapshots = dlt.transformer(
-        snapshot_reader(live, timeout_seconds, listed_from, limits),
+        snapshot_reader(live, listed_from, limits),
         data_from=events,
         name="event_snapshots",
     )

@@ -9,6 +9,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,8 @@ def test_api_load_survives_faults_and_a_rate_limit(
     )
     settings = scratch_settings(tmp_path)
     with start_sandbox(xs_world, token=TOKEN, knobs=knobs) as sandbox:
-        run_api(settings, credentials(sandbox.base_url, TOKEN), timeout_seconds=0.5)
+        api = replace(credentials(sandbox.base_url, TOKEN), timeout_seconds=0.5)
+        run_api(settings, api)
         stats = requests.get(
             f"{sandbox.base_url}/_sandbox/stats",
             headers={"Authorization": f"Bearer {TOKEN}"},

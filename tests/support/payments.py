@@ -51,8 +51,8 @@ def run(settings: Settings, source: Any) -> dict[str, int]:
     return {table: rows for table, rows in counts.items() if rows and not table.startswith("_dlt")}
 
 
-def run_api(settings: Settings, api: ApiCredentials, **options: Any) -> dict[str, int]:
-    return run(settings, payments_source(api=api, **options))
+def run_api(settings: Settings, api: ApiCredentials) -> dict[str, int]:
+    return run(settings, payments_source(api=api))
 
 
 def run_export(settings: Settings, export_dir: Path) -> dict[str, int]:
