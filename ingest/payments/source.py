@@ -27,6 +27,7 @@ PAYMENTS_TABLES: tuple[str, ...] = tuple(kind.table for kind in STRIPE_TYPES)
 def payments_source(
     export_dir: Path | None = None,
     api: ApiCredentials | None = None,
+    limits: RecordLimits = DEFAULT_LIMITS,
 ) -> list[DltResource]:
     """The export folder when given, else the API; checked when data is read, so that the
     resources can be described (Dagster's asset graph) before anything is configured."""
