@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from dagster import DagsterInstance, ExecuteInProcessResult
@@ -31,7 +30,7 @@ def run_job(
     """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process,
     tagged with it, once no other process uses the warehouse (its lock, see
     orchestration/warehouse_lock.py) and no run holds the warehouse pool (dead ones are
-    failed first); both waits together end after ``settings.run_wait_seconds``.
+    failed first); each wait ends after ``settings.run_wait_seconds``.
 
     The configured sources are checked first: building the definitions creates the
     warehouse folder and dlt's state, which a misconfigured run must not leave behind.
@@ -42,10 +41,9 @@ def run_job(
     job = build_definitions(settings).resolve_job_def(job_name)
     instance = instance or DagsterInstance.ephemeral()
     run_id = str(uuid.uuid4())  # as Dagster makes them; the lock names it before the run starts
-    deadline = time.monotonic() + settings.run_wait_seconds
     holder = describe_this_process(run_id, job_name)
     with warehouse_lock(settings, settings.run_wait_seconds, holder, say_on_stderr):
-        clear_the_way(instance, WAREHOUSE_POOL, max(0.0, deadline - time.monotonic()))
+        clear_the_way(instance, WAREHOUSE_POOL, settings.run_wait_seconds)
         return job.execute_in_process(
             instance=instance,
             run_config=CONSOLE_AT_INFO,
