@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -215,11 +216,7 @@ def refresh(settings: Settings) -> int:
     """Run the ``daily_refresh`` job in-process and print the KPI summary."""
     from orchestration.summary import kpi_summary
 
-    result = _run(settings, "daily_refresh")
-    if result is None:
-        return 1
-    print(kpi_summary(settings, _source_names(settings)))
-    return 0
+    return _run(settings, "daily_refresh", lambda: kpi_summary(settings, _source_names(settings)))
 
 
 def ingest(settings: Settings) -> int:
@@ -227,18 +224,19 @@ def ingest(settings: Settings) -> int:
     from orchestration.assets.ingestion import raw_tables_by_source
     from orchestration.summary import quarantine_summary, raw_table_counts
 
-    if _run(settings, "ingest") is None:
-        return 1
-    tables = raw_tables_by_source(settings)
-    print(raw_table_counts(settings, tables))
-    print()
-    print(quarantine_summary(settings, list(tables)))
-    return 0
+    def summary() -> str:
+        tables = raw_tables_by_source(settings)
+        return (
+            f"{raw_table_counts(settings, tables)}\n\n{quarantine_summary(settings, list(tables))}"
+        )
+
+    return _run(settings, "ingest", summary)
 
 
-def _run(settings: Settings, job_name: str) -> ExecuteInProcessResult | None:
-    """Run a job in-process with progress on the console; None (after saying why) if it
-    failed."""
+def _run(settings: Settings, job_name: str, summary: Callable[[], str]) -> int:
+    """Run a job in-process with progress on the console, then print ``summary()`` (exit 0)
+    or say why it failed (exit 1); the summary is read while the run still holds the
+    warehouse."""
     # Imported late: loading the code location takes seconds, not needed for --help.
     from ingest.preflight import check_sources
 
@@ -250,15 +248,19 @@ def _run(settings: Settings, job_name: str) -> ExecuteInProcessResult | None:
 
     print(f"Running {job_name} into {settings.describe()} ...", flush=True)
     started = time.monotonic()
-    result = run_job(settings, job_name, get_instance())
-    elapsed = time.monotonic() - started
-    if not result.success:
-        print(f"\n{job_name} failed after {elapsed:.1f} s:", file=sys.stderr)
-        for line in failure_report(result):
-            print(f"- {line}", file=sys.stderr)
-        return None
-    print(f"\n{job_name} succeeded in {elapsed:.1f} s (run {result.run_id}).\n")
-    return result
+
+    def report(result: ExecuteInProcessResult) -> None:
+        elapsed = time.monotonic() - started
+        if not result.success:
+            print(f"\n{job_name} failed after {elapsed:.1f} s:", file=sys.stderr)
+            for line in failure_report(result):
+                print(f"- {line}", file=sys.stderr)
+            return
+        print(f"\n{job_name} succeeded in {elapsed:.1f} s (run {result.run_id}).\n")
+        print(summary())
+
+    result = run_job(settings, job_name, get_instance(), after_run=report)
+    return 0 if result.success else 1
 
 
 def _source_names(settings: Settings) -> list[str]:

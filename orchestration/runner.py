@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
@@ -25,7 +26,10 @@ def run_daily_refresh(
 
 
 def run_job(
-    settings: Settings, job_name: str, instance: DagsterInstance | None = None
+    settings: Settings,
+    job_name: str,
+    instance: DagsterInstance | None = None,
+    after_run: Callable[[ExecuteInProcessResult], None] | None = None,
 ) -> ExecuteInProcessResult:
     """Run one of the code location's jobs (``daily_refresh``, ``ingest``) in this process,
     tagged with it, once no other process uses the warehouse (its lock, see
@@ -36,6 +40,8 @@ def run_job(
     warehouse folder and dlt's state, which a misconfigured run must not leave behind.
     The lock is taken before the pool slot, which the steps take: a run of the UI or
     daemon takes only the slot, so it never waits for a lock a run holding the slot needs.
+    ``after_run`` (the CLI's summary, which reads the warehouse) runs before the lock is
+    released: a waiting run would otherwise open the file under it.
     """
     check_sources(settings)
     job = build_definitions(settings).resolve_job_def(job_name)
@@ -44,13 +50,16 @@ def run_job(
     holder = describe_this_process(run_id, job_name)
     with warehouse_lock(settings, settings.run_wait_seconds, holder, say_on_stderr):
         clear_the_way(instance, WAREHOUSE_POOL, settings.run_wait_seconds)
-        return job.execute_in_process(
+        result = job.execute_in_process(
             instance=instance,
             run_config=CONSOLE_AT_INFO,
             run_id=run_id,
             tags=this_process_tags(),
             raise_on_error=False,
         )
+        if after_run is not None:
+            after_run(result)
+        return result
 
 
 def failure_report(result: ExecuteInProcessResult) -> list[str]:
