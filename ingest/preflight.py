@@ -71,17 +71,9 @@ def _export_problems(
     folder: Path | None, setting: FolderSetting, required: Iterable[str], known: Iterable[str]
 ) -> Iterator[str]:
     """An export needs every ``required`` file: the source fails without them."""
-    if folder is None:
-        return
-    problem = _folder_problem(folder, setting)
-    if problem:
-        yield problem
-        return
-    known = tuple(known)
-    if not any((folder / name).is_file() for name in known):
-        yield (
-            f"{_named(setting)}: {folder} has none of {', '.join(known)}; expected {setting.holds}"
-        )
+    problems = list(_any_of_problems(folder, setting, known))
+    if folder is None or problems:
+        yield from problems
         return
     missing = [name for name in required if not (folder / name).is_file()]
     if missing:
