@@ -3,7 +3,9 @@
 Each step runs in a fresh process (``tests/bench/steps.py``) that reports its own rows
 and peak memory. Stages: generating the demo world; loading each source with the
 project's dlt sources, from the exports and (CRM, payments) from the sandbox APIs, beside
-the floor for the same files (DuckDB's own readers; the stdlib header parser for mail).
+the floor for the same files (DuckDB's own readers; the stdlib header parser for mail),
+and the APIs again under 20% injected faults and 10 requests/s, beside the floor of the
+requests they made at that rate (on those lines, rows are requests; scales xs and s).
 Stage transform: dbt's fixed start-up, a full ``dbt build`` and an incremental one after
 a 1% change to the sources; then the three heaviest marts alone (``dbt build`` of those
 marts on the built warehouse) beside their floor, hand-written DuckDB SQL over the staged
@@ -25,6 +27,8 @@ from typing import Any
 
 SOURCES = ("crm", "payments", "email", "files")
 API_SOURCES = ("crm", "payments")
+# Scales whose API pull under faults is timed: at 10 requests/s, m's floor alone is minutes.
+FAULT_SCALES = ("xs", "s")
 # name, alignment and width, number format; "x floor" is seconds over the floor's seconds,
 # "x sql" over those of the same marts' compiled SQL run on DuckDB without dbt
 COLUMNS = (
@@ -100,6 +104,8 @@ def main() -> int:
                 show("generate", "all", "-", scale, generated)
             if "ingest" in stages:
                 bench_ingest(root, world, scale)
+                if scale in FAULT_SCALES:
+                    bench_api_faults(root, world, scale)
             if "transform" in stages:
                 bench_transform(root, world, scale)
     finally:
@@ -117,6 +123,17 @@ def bench_ingest(root: Path, world: Path, scale: str) -> None:
             warehouse = root / f"{scale}-{source}-{mode}" / "bench.duckdb"
             loaded = step("ingest", source, str(world), str(warehouse), mode)
             show("ingest", source, mode, scale, loaded, floor)
+
+
+def bench_api_faults(root: Path, world: Path, scale: str) -> None:
+    """Each API pulled under 20% faults and 10 requests/s, beside its floor: the requests it
+    made over the allowed rate (rows are requests on these lines)."""
+    for source in API_SOURCES:
+        warehouse = root / f"{scale}-{source}-faults" / "bench.duckdb"
+        pulled = step("api_faults", source, str(world), str(warehouse))
+        floor = {"rows": pulled["rows"], "seconds": pulled["floor_seconds"], "peak_mb": 0}
+        show("floor", source, "10 rq/s", scale, floor)
+        show("ingest", source, "api 20%", scale, pulled, floor)
 
 
 def bench_transform(root: Path, world: Path, scale: str) -> None:
