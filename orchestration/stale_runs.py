@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from dagster import (
     sensor,
 )
 
-from ingest.errors import RunWaitTimeoutError
+from orchestration.waiting import wait_until_free
 
 PID_TAG = "sales-tracker/pid"
 HOST_TAG = "sales-tracker/host"
@@ -40,8 +39,6 @@ LIVE_STATUSES = [
     DagsterRunStatus.STARTED,
     DagsterRunStatus.CANCELING,
 ]
-POLL_SECONDS = 1.0
-SAY_EVERY_SECONDS = 15.0
 
 
 def process_start(pid: int) -> str | None:
@@ -169,23 +166,18 @@ def clear_the_way(
     intervals; raise ``RunWaitTimeoutError`` after ``wait_seconds``."""
     if not instance.event_log_storage.supports_global_concurrency_limits:
         return
-    deadline = time.monotonic() + wait_seconds
-    next_say = time.monotonic()
-    while True:
+
+    def holders_of_the_slot() -> str | None:
         for run in fail_dead_runs(instance):
             say(f"Marked run {run.run_id} failed: its process (pid {run.tags[PID_TAG]}) is gone.")
         holders = slot_holders(instance, pool)
-        if not holders:
-            return
-        who = "; ".join(holder.describe() for holder in holders)
-        now = time.monotonic()
-        if now >= deadline:
-            raise RunWaitTimeoutError(
-                f"Gave up after {wait_seconds:g} s waiting for the {pool} slot held by {who}: "
-                "let that run finish and retry, stop it (or, if it is dead, mark it failed in "
-                "the Dagster UI), or raise SALES_TRACKER_RUN_WAIT_SECONDS"
-            )
-        if now >= next_say:
-            say(f"Waiting for the {pool} slot held by {who} (giving up in {deadline - now:.0f} s)")
-            next_say = now + SAY_EVERY_SECONDS
-        time.sleep(POLL_SECONDS)
+        return "; ".join(holder.describe() for holder in holders) if holders else None
+
+    wait_until_free(
+        holders_of_the_slot,
+        lambda who: f"the {pool} slot held by {who}",
+        "let that run finish and retry, stop it (or, if it is dead, mark it failed in the "
+        "Dagster UI), or raise SALES_TRACKER_RUN_WAIT_SECONDS",
+        wait_seconds,
+        say,
+    )

@@ -13,17 +13,13 @@ import fcntl
 import os
 import socket
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.errors import RunWaitTimeoutError
 from ingest.settings import Settings
-
-POLL_SECONDS = 0.5
-SAY_EVERY_SECONDS = 15.0
+from orchestration.waiting import wait_until_free
 
 
 def lock_path(settings: Settings) -> Path:
@@ -54,35 +50,26 @@ def warehouse_lock(
     say: Callable[[str], None],
 ) -> Iterator[None]:
     """Hold the warehouse's lock for the block, writing ``holder`` (which run) into it;
-    while another process holds it, say whom we wait for at intervals and raise
-    ``RunWaitTimeoutError`` after ``wait_seconds``."""
+    while another process holds it, wait as ``orchestration/waiting.py`` does."""
     path = lock_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait_seconds
-        next_say = time.monotonic()
-        while True:
+
+        def holder_of_the_lock() -> str | None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                return None
             except BlockingIOError:
-                pass
-            now = time.monotonic()
-            who = _holder(fd)
-            if now >= deadline:
-                raise RunWaitTimeoutError(
-                    f"Gave up after {wait_seconds:g} s waiting for {settings.describe()}, in "
-                    f"use by {who} (lock {path}): let that run finish and retry, stop it, or "
-                    "raise SALES_TRACKER_RUN_WAIT_SECONDS"
-                )
-            if now >= next_say:
-                say(
-                    f"Waiting for {settings.describe()}, in use by {who} "
-                    f"(giving up in {deadline - now:.0f} s)"
-                )
-                next_say = now + SAY_EVERY_SECONDS
-            time.sleep(POLL_SECONDS)
+                return _holder(fd)
+
+        wait_until_free(
+            holder_of_the_lock,
+            lambda who: f"{settings.describe()}, in use by {who} (lock {path})",
+            "let that run finish and retry, stop it, or raise SALES_TRACKER_RUN_WAIT_SECONDS",
+            wait_seconds,
+            say,
+        )
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{holder}\n".encode(), 0)
         try:

@@ -7,7 +7,8 @@ are (``archived`` true, ``archivedAt``): soft deletes, never removed from the ta
 Owners, pipelines and call dispositions are small lookups read whole each run, and
 loaded only when their content changed.
 
-The cursors live in dlt's resource state, saved with the load package: a run that fails
+The resources are read in parallel threads, where dlt cannot tell which resource asks for
+its state: each names itself. The cursors live in dlt's resource state, saved with the load package: a run that fails
 before its load completes leaves them where they were, and the re-run reloads the same
 objects, which the merge on ``id`` makes harmless.
 """
@@ -47,7 +48,7 @@ def read_api(crm: CrmType, session: SessionFactory, limits: RecordLimits) -> Ite
 
 
 def _objects(crm: CrmType, session: ApiSession, limits: RecordLimits) -> Iterator[Any]:
-    state = dlt.current.resource_state()
+    state = dlt.current.resource_state(crm.name)
     live = Watermark.from_state(state.get("live"))
     archived = Watermark.from_state(state.get("archived"))
     first_run = "live" not in state
@@ -102,7 +103,7 @@ def _lookup(crm: CrmType, session: ApiSession, limits: RecordLimits) -> Iterator
         objects = session.get_json(path).get("results") or []
     else:
         objects = list(session.get_json(path))  # a bare JSON array (legacy v1 endpoint)
-    state = dlt.current.resource_state()
+    state = dlt.current.resource_state(crm.name)
     digest = hashlib.sha256(json.dumps(objects, sort_keys=True).encode()).hexdigest()
     if state.get("digest") == digest:
         log.info("%s: unchanged since the last run", crm.name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,9 @@ def crm_source(
     checked or requested here, only when data is read, so that the resources can be
     described (for Dagster's asset graph) before any export or token exists.
     """
-    session = cache(lambda: ApiSession("HubSpot", api)) if api is not None else None
+    # A session per resource: the API resources are read in parallel threads (their waits
+    # for the network and for retries overlap), sharing only the API's pacer.
+    session = (lambda: ApiSession("HubSpot", api)) if api is not None else None
     return [_resource(crm, export_dir, session, limits) for crm in CRM_TYPES]
 
 
@@ -64,4 +65,5 @@ def _resource(
         name=crm.name,
         primary_key="id",
         write_disposition="merge",
+        parallelized=export_dir is None and session is not None,
     )

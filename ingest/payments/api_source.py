@@ -62,7 +62,11 @@ def api_resource(
             yield empty_table(kind)
         log_stubs(kind, batch.stubs, f"GET {kind.path}")
 
-    return dlt.resource(read, name=kind.table, primary_key="id", write_disposition="merge")
+    # Read in parallel with the other lists: their waits for the network and for retries
+    # overlap, paced together by the API's one pacer (ingest/api_pacing.py).
+    return dlt.resource(
+        read, name=kind.table, primary_key="id", write_disposition="merge", parallelized=True
+    )
 
 
 def _unix_seconds(value: Any) -> int:
