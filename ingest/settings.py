@@ -148,13 +148,7 @@ class Settings:
         target = env.get("SALES_TRACKER_TARGET", "duckdb")
         crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
         # How long an API call waits for its answer; a real slow answer must not be cut.
-        api_timeout = _float(env, "SALES_TRACKER_API_TIMEOUT_SECONDS", 30.0)
-        if not api_timeout > 0:  # also refuses nan
-            raise SettingsError.malformed(
-                "SALES_TRACKER_API_TIMEOUT_SECONDS",
-                "a number of seconds above 0",
-                env["SALES_TRACKER_API_TIMEOUT_SECONDS"],
-            )
+        api_timeout = _seconds(env, "SALES_TRACKER_API_TIMEOUT_SECONDS", 30.0, zero_allowed=False)
         settings = cls(
             target=target,  # type: ignore[arg-type]
             warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or default_warehouse(),
@@ -243,10 +237,12 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError.malformed(name, "a number", raw) from error
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, zero_allowed: bool = True) -> float:
     seconds = _float(env, name, default)
-    if not seconds >= 0:  # also refuses nan
-        raise SettingsError.malformed(name, "a number of seconds, 0 or more", env[name])
+    # Comparisons that also refuse nan.
+    if not (seconds >= 0 if zero_allowed else seconds > 0):
+        shape = "a number of seconds, 0 or more" if zero_allowed else "a number of seconds above 0"
+        raise SettingsError.malformed(name, shape, env[name])
     return seconds
 
 

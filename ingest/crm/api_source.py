@@ -7,10 +7,10 @@ are (``archived`` true, ``archivedAt``): soft deletes, never removed from the ta
 Owners, pipelines and call dispositions are small lookups read whole each run, and
 loaded only when their content changed.
 
-The resources are read in parallel threads, where dlt cannot tell which resource asks for
-its state: each names itself. The cursors live in dlt's resource state, saved with the load package: a run that fails
+The cursors live in dlt's resource state, saved with the load package: a run that fails
 before its load completes leaves them where they were, and the re-run reloads the same
-objects, which the merge on ``id`` makes harmless.
+objects, which the merge on ``id`` makes harmless. The resources are read in parallel
+threads, where dlt cannot tell which resource asks for its state: each names itself.
 """
 
 from __future__ import annotations
