@@ -41,7 +41,7 @@ demo: setup
 # Two workers, as CI has: the two long warehouse builds run side by side, the other tests
 # around them.
 test: setup
-	$(UV) run --frozen pytest -n 2 --dist loadgroup --durations 15
+	$(UV) run --frozen pytest -n 2 --dist loadgroup --durations 30
 
 BENCH_SCALES ?= s,m
 bench: setup

