@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dlt
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -27,9 +25,6 @@ def destination(settings: Settings) -> Destination:
 
 
 def make_pipeline(settings: Settings, source_name: str) -> dlt.Pipeline:
-    # dlt reports anonymous usage to its vendor unless told not to: a warehouse tool makes
-    # no calls home by default (set RUNTIME__DLTHUB_TELEMETRY=true to allow them).
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     # One resource at a time: dlt's default round robin keeps a batch of every resource
     # in memory at once (measured at scale s: 1.0 GB with 14 CRM resources, 0.45 GB fifo).
     dlt.config["extract.next_item_mode"] = "fifo"
