@@ -7,8 +7,8 @@ announces, shared by every session of that API), then retries what retrying can 
   absent), plus a little jitter, holding every session of the API for that long;
 - 5xx, a dropped connection, a truncated body, no answer within the read timeout
   (``SALES_TRACKER_API_TIMEOUT_SECONDS``): a short exponential backoff with jitter
-  (0.25 s doubling, at most 4 s), at most ``max_attempts`` attempts, then an
-  ``ApiError`` naming the system, the endpoint and the last failure.
+  (0.25 s doubling, at most 4 s), at most ``SALES_TRACKER_API_MAX_ATTEMPTS`` (6)
+  attempts, then an ``ApiError`` naming the system, the endpoint and the last failure.
 
 401/403 fail at once with an error naming the variable to fix; the secret travels only
 in the ``Authorization`` header, never in a message or a log. Our own loop over a
@@ -55,13 +55,12 @@ class ApiSession:
         self,
         system: str,
         credentials: ApiCredentials,
-        max_attempts: int = 6,
         pacer: Pacer | None = None,
     ) -> None:
         self.system = system
         self.credentials = credentials
         self.base_url = credentials.base_url.rstrip("/")
-        self.max_attempts = max_attempts
+        self.max_attempts = credentials.max_attempts
         self.pacer = pacer or pacer_for(self.base_url)
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {credentials.secret}"

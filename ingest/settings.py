@@ -90,6 +90,9 @@ class ApiCredentials:
     secret_variable: str
     # How long to wait for an answer (SALES_TRACKER_API_TIMEOUT_SECONDS).
     timeout_seconds: float = 30.0
+    # Tries of one request that fails for a reason retrying can fix, before the run fails
+    # (SALES_TRACKER_API_MAX_ATTEMPTS).
+    max_attempts: int = 6
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,12 @@ class Settings:
         target = env.get("SALES_TRACKER_TARGET", "duckdb")
         crm_export = env.get("SALES_TRACKER_CRM_EXPORT")
         # How long an API call waits for its answer; a real slow answer must not be cut.
-        api_timeout = _seconds(env, "SALES_TRACKER_API_TIMEOUT_SECONDS", 30.0, zero_allowed=False)
+        calls = {
+            "timeout_seconds": _seconds(
+                env, "SALES_TRACKER_API_TIMEOUT_SECONDS", 30.0, zero_allowed=False
+            ),
+            "max_attempts": _size(env, "SALES_TRACKER_API_MAX_ATTEMPTS", 6),
+        }
         settings = cls(
             target=target,  # type: ignore[arg-type]
             warehouse_path=_absolute(env.get("SALES_TRACKER_WAREHOUSE")) or default_warehouse(),
@@ -158,14 +166,10 @@ class Settings:
             email_dir=_absolute(env.get("SALES_TRACKER_EMAIL_DIR")),
             files_dir=_absolute(env.get("SALES_TRACKER_FILES_DIR")),
             hubspot=_api(
-                env,
-                "SALES_TRACKER_HUBSPOT_TOKEN",
-                "SALES_TRACKER_HUBSPOT_URL",
-                HUBSPOT_URL,
-                api_timeout,
+                env, "SALES_TRACKER_HUBSPOT_TOKEN", "SALES_TRACKER_HUBSPOT_URL", HUBSPOT_URL, calls
             ),
             stripe=_api(
-                env, "SALES_TRACKER_STRIPE_KEY", "SALES_TRACKER_STRIPE_URL", STRIPE_URL, api_timeout
+                env, "SALES_TRACKER_STRIPE_KEY", "SALES_TRACKER_STRIPE_URL", STRIPE_URL, calls
             ),
             imap=_imap_from_env(env),
             company_email_domains=_names(env.get("SALES_TRACKER_COMPANY_EMAIL_DOMAINS", "")),
@@ -328,13 +332,13 @@ def _api(
     secret_variable: str,
     url_variable: str,
     default_url: str,
-    timeout_seconds: float,
+    calls: dict[str, Any],
 ) -> ApiCredentials | None:
     secret = env.get(secret_variable)
     if not secret:
         return None
     url = env.get(url_variable) or default_url
-    return ApiCredentials(url, secret, secret_variable, timeout_seconds)
+    return ApiCredentials(url, secret, secret_variable, **calls)
 
 
 def _imap_from_env(env: Mapping[str, str]) -> ImapCredentials | None:

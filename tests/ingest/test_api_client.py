@@ -115,21 +115,27 @@ def test_failures_back_off_briefly_then_name_the_system_and_endpoint(
 def test_no_answer_within_the_timeout_is_retried_and_named(sandbox: SandboxHandle) -> None:
     set_knobs(sandbox, fault_rate=1.0, fault_kinds=("timeout",), timeout_delay_seconds=0.5)
     clock = FakeClock()
-    client = session(sandbox, "HubSpot", Pacer(clock, clock.sleep), timeout_seconds=0.2)
-    client.max_attempts = 2
+    pacer = Pacer(clock, clock.sleep)
+    client = session(sandbox, "HubSpot", pacer, timeout_seconds=0.2, max_attempts=2)
     with pytest.raises(ApiError, match=r"after 2 attempts; the last: no answer within 0.2 s"):
         client.get_json(OWNERS)
     assert sandbox.state.stats.snapshot()["faults"] == {"timeout": 2}
 
 
-def test_the_read_timeout_is_a_setting_of_both_apis() -> None:
+def test_the_read_timeout_and_the_attempts_are_settings_of_both_apis() -> None:
     env = {
         "SALES_TRACKER_HUBSPOT_TOKEN": "pat",
         "SALES_TRACKER_STRIPE_KEY": "sk",
         "SALES_TRACKER_API_TIMEOUT_SECONDS": "2.5",
+        "SALES_TRACKER_API_MAX_ATTEMPTS": "9",
     }
     settings = Settings.from_env(env)
-    assert settings.hubspot and settings.hubspot.timeout_seconds == 2.5
-    assert settings.stripe and settings.stripe.timeout_seconds == 2.5
+    for api in (settings.hubspot, settings.stripe):
+        assert api and (api.timeout_seconds, api.max_attempts) == (2.5, 9)
+    assert (
+        Settings.from_env({**env, "SALES_TRACKER_API_MAX_ATTEMPTS": ""}).hubspot.max_attempts == 6
+    )
     with pytest.raises(SettingsError, match="SALES_TRACKER_API_TIMEOUT_SECONDS must be a number"):
         Settings.from_env({**env, "SALES_TRACKER_API_TIMEOUT_SECONDS": "0"})
+    with pytest.raises(SettingsError, match="SALES_TRACKER_API_MAX_ATTEMPTS must be a whole"):
+        Settings.from_env({**env, "SALES_TRACKER_API_MAX_ATTEMPTS": "0"})
