@@ -244,12 +244,15 @@ def execute(
     all, the rest counted), or None for a statement without any. A database error
     becomes a ``SalesTrackerError`` carrying the database's own message."""
     errors = _database_errors(settings)
-    if settings.target != "postgres":
+    # Only the shell's own queries take parameters: a typed statement's % is SQL (a
+    # LIKE pattern, a format string), which either driver would read as a placeholder.
+    arguments: tuple[list[Any], ...] = (list(parameters),) if parameters else ()
+    if parameters and settings.target != "postgres":
         sql = sql.replace("%s", "?")
     try:
         with _open(settings) as connection:
             cursor = connection.cursor()
-            cursor.execute(sql, list(parameters))
+            cursor.execute(sql, *arguments)
             if cursor.description is None:
                 return None
             columns = [description[0] for description in cursor.description]

@@ -171,6 +171,12 @@ def test_max_rows_caps_a_result_and_counts_the_rest(warehouse: Path) -> None:
     assert whole.stdout == "n\n-\n0\n1\n2\n3\n4\n(5 rows)\n"
 
 
+def test_a_percent_sign_is_sql_not_a_placeholder(warehouse: Path) -> None:
+    completed = sql(warehouse, "-c", "select printf('%s!', 'hi') as said")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "said\n----\nhi!\n(1 row)\n"
+
+
 def test_a_warehouse_being_written_is_named_as_the_cause(warehouse: Path) -> None:
     with duckdb.connect(str(warehouse)):
         completed = sql(warehouse, "-c", "select 1")
@@ -272,6 +278,8 @@ def test_on_postgres_the_same_shell_reads_the_warehouse(
         "staging\n"
         "  views: stg_crm__deals\n"
     )
+    percent = run_cli(["sql", "-c", "select '100%' as share, format('%s!', 'hi') as said"], env)
+    assert percent.stdout == "share | said\n------+-----\n100%  | hi!\n(1 row)\n", percent.stderr
     write = run_cli(["sql", "-c", "delete from marts.mart_rep_bookings"], env)
     assert write.returncode == 1
     assert "read-only transaction" in write.stderr and "Traceback" not in write.stderr
