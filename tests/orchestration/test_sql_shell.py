@@ -265,9 +265,13 @@ def test_on_postgres_the_same_shell_reads_the_warehouse(
     connection.close()
     env = cli_env(tmp_path / "dagster_home")
     env.update(server.env())
-    completed = run_cli(["sql", "-c", BOOKINGS], env)
+    # A % in a typed statement is SQL, not a placeholder for psycopg2.
+    percent = "select '100%' as share, format('%s!', 'hi') as said"
+    completed = run_cli(["sql", "-c", f"{BOOKINGS}; {percent}"], env)
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout == BOOKINGS_TABLE
+    assert completed.stdout == (
+        BOOKINGS_TABLE + "share | said\n------+-----\n100%  | hi!\n(1 row)\n"
+    )
     tables = run_cli(["sql", "-c", ".tables"], env)
     assert tables.stdout == (
         "marts\n"
@@ -278,8 +282,6 @@ def test_on_postgres_the_same_shell_reads_the_warehouse(
         "staging\n"
         "  views: stg_crm__deals\n"
     )
-    percent = run_cli(["sql", "-c", "select '100%' as share, format('%s!', 'hi') as said"], env)
-    assert percent.stdout == "share | said\n------+-----\n100%  | hi!\n(1 row)\n", percent.stderr
     write = run_cli(["sql", "-c", "delete from marts.mart_rep_bookings"], env)
     assert write.returncode == 1
     assert "read-only transaction" in write.stderr and "Traceback" not in write.stderr
