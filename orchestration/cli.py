@@ -55,6 +55,31 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
+    sql = commands.add_parser(
+        "sql",
+        help="query the warehouse, read-only: an SQL prompt, -c statements, or statements on stdin",
+        description="Query the configured warehouse (SALES_TRACKER_TARGET), read-only: an "
+        "interactive prompt, or the statements of -c or of stdin (exit 1 if one fails). "
+        "Each statement opens the warehouse and closes it again, so a run is never kept "
+        "waiting. Commands: .tables, .schema NAME, .help, .quit.",
+    )
+    sql.add_argument(
+        "-c",
+        "--command",
+        dest="statements",
+        metavar="SQL",
+        help="run these statements (and dot commands such as .tables), print the results, exit",
+    )
+    sql.add_argument(
+        "--max-rows",
+        type=_row_count,
+        default=50,
+        help="rows shown of each result, the rest counted (default 50; 0: all)",
+    )
+    sql.add_argument(
+        "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
+    )
+
     sandbox = commands.add_parser(
         "sandbox", help="serve a world as HubSpot- and Stripe-compatible APIs on 127.0.0.1"
     )
@@ -87,6 +112,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sandbox":
         return serve_sandbox(
             args.world, args.port, args.rate_limit, args.fault_rate, args.fault_seed
+        )
+    if args.command == "sql":
+        from orchestration.sql_shell import run_sql_shell
+
+        return run_sql_shell(
+            Settings.from_env(warehouse_path=args.warehouse), args.statements, args.max_rows
         )
     if args.command == "generate":
         generate_demo_world(args.out, args.scale, args.seed, args.workers, args.dirty_rate)
@@ -134,6 +165,16 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warehouse", type=Path, help="DuckDB file (default: SALES_TRACKER_WAREHOUSE)"
     )
+
+
+def _row_count(raw: str) -> int:
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"a number of rows, 0 or more, got {raw!r}")
+    return count
 
 
 def _world_arguments(parser: argparse.ArgumentParser, default_scale: str) -> None:
