@@ -38,8 +38,9 @@ def lock_path(settings: Settings) -> Path:
 def _holder(fd: int) -> str:
     os.lseek(fd, 0, os.SEEK_SET)
     written = os.read(fd, 1024).decode(errors="replace").strip()
-    # Between a new holder's lock and its note, the file is empty.
-    return written or "a run that has not yet written who it is"
+    # Empty: a reader (the SQL shell holds the lock shared, for one statement), or a new
+    # holder between its lock and its note.
+    return written or "a reader (sales-tracker sql) or a run not yet named"
 
 
 @contextmanager
