@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -291,20 +292,40 @@ def test_loads_object_types_lazily_and_counts_requests(client: Client) -> None:
     assert stats["statuses"] == {"200": 4}
 
 
-def test_run_sandbox_prints_its_url_once_and_stops_on_interrupt(world: Path) -> None:
+def interruptible() -> None:
+    """In the child before it starts: SIGINT neither blocked nor ignored, as in a terminal
+    (a signal mask is inherited, and a worker of the suite may have SIGINT blocked)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def signal_masks(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():
+        return "no /proc"
+    lines = status.read_text().splitlines()
+    return ", ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
+def test_run_sandbox_prints_its_url_once_and_stops_on_interrupt(
+    world: Path, tmp_path: Path
+) -> None:
     script = (
         "import sys; from pathlib import Path; from demo.sandbox import run_sandbox; "
         "run_sandbox(Path(sys.argv[1]), 0, sys.argv[2])"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script, str(world), TOKEN],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Output to files, not pipes: the end of the run is its exit, whoever else holds a pipe.
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("w") as stdout_file, err.open("w") as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, str(world), TOKEN],
+            cwd=PROJECT_ROOT,
+            stdout=stdout_file,
+            stderr=stderr_file,
+            preexec_fn=interruptible,
+        )
     try:
-        line = process.stdout.readline()  # type: ignore[union-attr]
+        line = first_line(out, process)
         url = re.search(r"http://127\.0\.0\.1:\d+", line)
         assert url, line
         assert TOKEN not in line
@@ -315,12 +336,27 @@ def test_run_sandbox_prints_its_url_once_and_stops_on_interrupt(world: Path) -> 
         )
         assert owners.status_code == 200
     finally:
+        masks = signal_masks(process.pid)
         process.send_signal(signal.SIGINT)
-        # A bound, not a speed: a loaded CI machine once took over 10 s here.
-        stdout, stderr = process.communicate(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(f"still running 60 s after SIGINT; {masks}") from None
+    stderr = err.read_text()
     assert process.returncode == 0, stderr
-    assert stdout == ""  # one line only, already read
+    assert out.read_text() == line  # one line only
     assert TOKEN not in stderr
+
+
+def first_line(path: Path, process: subprocess.Popen) -> str:
+    """The first whole line the process writes to ``path``, once written (or its exit)."""
+    deadline = time.monotonic() + 60
+    while "\n" not in (text := path.read_text()):
+        assert process.poll() is None, f"exited {process.returncode}: {text}"
+        assert time.monotonic() < deadline, "no line within 60 s"
+        time.sleep(0.05)
+    return text.split("\n", 1)[0] + "\n"
 
 
 # --- HubSpot ------------------------------------------------------------------------------
