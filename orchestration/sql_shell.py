@@ -25,7 +25,7 @@ from ingest.errors import SalesTrackerError
 from ingest.settings import Settings
 from orchestration.sql_text import StatementSplitter, format_table, row_count_note
 from orchestration.warehouse import connect
-from orchestration.warehouse_lock import lock_path
+from orchestration.warehouse_lock import lock_holder, lock_path
 
 # The documented schemas, in the order a reader meets them (README, "The warehouse");
 # any other (dlt's own, main) follows in name order.
@@ -303,7 +303,7 @@ def _beside_cli_runs(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 1024, 0).decode(errors="replace").strip() or "a starting run"
+            holder = lock_holder(fd, "a starting run")  # readers never block readers
             raise WarehouseBusyError(
                 f"{settings.describe()} is in use by {holder} (lock {path}): run the "
                 "statement again once it has finished"

@@ -35,12 +35,11 @@ def lock_path(settings: Settings) -> Path:
     return settings.warehouse_path.with_name(settings.warehouse_path.name + ".lock")
 
 
-def _holder(fd: int) -> str:
-    os.lseek(fd, 0, os.SEEK_SET)
-    written = os.read(fd, 1024).decode(errors="replace").strip()
-    # Empty: a reader (the SQL shell holds the lock shared, for one statement), or a new
-    # holder between its lock and its note.
-    return written or "a reader (sales-tracker sql) or a run not yet named"
+def lock_holder(fd: int, unnamed: str) -> str:
+    """Who holds the lock file open at ``fd``, as its holder wrote it; ``unnamed`` when
+    the file is empty (a new holder between its lock and its note, or a reader)."""
+    written = os.pread(fd, 1024, 0).decode(errors="replace").strip()
+    return written or unnamed
 
 
 @contextmanager
@@ -62,7 +61,8 @@ def warehouse_lock(
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return None
             except BlockingIOError:
-                return _holder(fd)
+                # The SQL shell holds the lock shared, for one statement, naming no one.
+                return lock_holder(fd, "a reader (sales-tracker sql) or a run not yet named")
 
         wait_until_free(
             holder_of_the_lock,
